@@ -1,0 +1,1 @@
+//! oneclass-svm
