@@ -1,1 +1,52 @@
-fn main() {}
+//! `oneclass`: train, score, evaluate and benchmark one-class anomaly detectors.
+
+mod bench;
+// mod cmd_data;
+mod demo;
+mod eval;
+mod fit;
+mod io;
+mod score;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "oneclass", version, about = "Deep and shallow one-class anomaly detection: fit, score, evaluate, reproduce.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fit a detector on training data and write a model file.
+    Fit(fit::FitArgs),
+    /// Score rows with a model file: one anomaly score per row (higher = more anomalous).
+    Score(score::ScoreArgs),
+    /// Evaluate anomaly scores against 0/1 labels (1 = anomaly); prints JSON.
+    Eval(eval::EvalArgs),
+    /// Fit, score and evaluate a one-class SVM on a built-in real dataset (ODDS thyroid).
+    Demo(demo::DemoArgs),
+    // /// Build datasets: MNIST-C corruptions and the papers' protocols.
+    // #[command(subcommand)]
+    // Data(cmd_data::DataCommand),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Fit(a) => fit::run(a),
+        Command::Score(a) => score::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Demo(a) => demo::run(a),
+        // Command::Data(c) => cmd_data::run(c),
+        Command::Bench(c) => bench::run(c),
+    };
+    if let Err(e) = result {
+        eprintln!("oneclass: error: {e:#}");
+        std::process::exit(1);
+    }
+}

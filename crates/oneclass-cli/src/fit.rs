@@ -1,0 +1,100 @@
+//! `oneclass fit <method>`.
+
+use crate::io::{self, TableArgs};
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use oneclass_svm::{Gamma, KernelKind, OcsvmParams};
+use std::path::PathBuf;
+
+#[derive(Args)]
+pub struct FitArgs {
+    #[command(subcommand)]
+    method: Method,
+}
+
+#[derive(Subcommand)]
+enum Method {
+    /// Exact ν-one-class SVM (libsvm-compatible; scores = −decision_function).
+    Ocsvm(OcsvmArgs),
+}
+
+#[derive(Args)]
+pub struct OcsvmArgs {
+    /// Training rows (.npy, .npz, .csv, .mat).
+    #[arg(long)]
+    pub train: PathBuf,
+    /// Where to write the model (JSON).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Upper bound on the fraction of training errors and lower bound on the fraction of support vectors, in (0, 1].
+    #[arg(long, default_value_t = 0.5)]
+    pub nu: f64,
+    #[arg(long, default_value = "rbf")]
+    pub kernel: KernelKind,
+    /// "scale" = 1/(d·Var X), "auto" = 1/d, or a positive number.
+    #[arg(long, default_value = "scale")]
+    pub gamma: Gamma,
+    #[arg(long, default_value_t = 3)]
+    pub degree: u32,
+    #[arg(long, default_value_t = 0.0)]
+    pub coef0: f64,
+    /// Stopping tolerance on the maximal KKT violation.
+    #[arg(long, default_value_t = 1e-3)]
+    pub tol: f64,
+    /// Shrinking heuristic on or off.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub shrinking: bool,
+    /// Kernel cache size in MB.
+    #[arg(long, default_value_t = 200.0)]
+    pub cache_size: f64,
+    /// Iteration limit (default: none).
+    #[arg(long)]
+    pub max_iter: Option<usize>,
+    /// Drop CSV rows with missing values instead of failing.
+    #[arg(long)]
+    pub drop_missing: bool,
+    #[command(flatten)]
+    pub table: TableArgs,
+}
+
+impl OcsvmArgs {
+    pub fn params(&self) -> OcsvmParams {
+        OcsvmParams::new()
+            .nu(self.nu)
+            .kernel(self.kernel)
+            .gamma(self.gamma)
+            .degree(self.degree)
+            .coef0(self.coef0)
+            .tol(self.tol)
+            .shrinking(self.shrinking)
+            .cache_size_mb(self.cache_size)
+            .max_iter(self.max_iter)
+    }
+}
+
+pub fn run(args: FitArgs) -> Result<()> {
+    match args.method {
+        Method::Ocsvm(a) => fit_ocsvm(a),
+    }
+}
+
+fn fit_ocsvm(a: OcsvmArgs) -> Result<()> {
+    let params = a.params();
+    params.check()?;
+    let x = io::read_matrix(&a.train, &a.table, a.drop_missing)?;
+    let pb = io::spinner(&format!("fitting OCSVM on {} × {}", x.nrows(), x.ncols()));
+    let model = params.fit_with_progress(x.view(), &mut |it| pb.set_message(format!("fitting OCSVM on {} × {}: {it} iterations", x.nrows(), x.ncols())))?;
+    pb.finish_and_clear();
+    io::write_text(&a.model, &model.to_json())?;
+    let r = &model.report;
+    if !r.converged {
+        eprintln!("warning: stopped at --max-iter {} before reaching --tol {} (KKT gap {:.3e})", r.iterations, a.tol, r.gap);
+    }
+    let gamma = model.kernel.gamma().map_or("-".to_string(), |g| format!("{g:.6e}"));
+    println!("n = {}, d = {}, gamma = {gamma}, support vectors = {} ({} at bound), rho = {:.10}, iterations = {}, seconds = {:.3}", r.n_samples, model.n_features, model.n_support(), r.n_bounded_sv, model.rho, r.iterations, r.seconds);
+    if let Some(mb) = io::peak_rss_mb() {
+        println!("peak memory = {mb:.1} MB");
+    }
+    println!("model written to {}", a.model.display());
+    Ok(())
+}

@@ -1,0 +1,241 @@
+//! The equality-constrained KKT system of a fixed active set and the active-set finish that
+//! turns an approximate SMO iterate into the exact solution.
+//!
+//! With F (free), B (α = C) and Z (α = 0): M [α_F; −ρ] = [−K_FB α_B; 1 − |B|C],
+//! M = [K_FF 1; 1ᵀ 0]. M is symmetric indefinite; it is factored by LU with partial pivoting.
+
+/// LU factors (partial pivoting) of the bordered matrix M of a free set.
+#[derive(Clone, Debug)]
+pub(crate) struct KktFactor {
+    /// Order of M: |F| + 1.
+    m: usize,
+    /// Row-major L (unit, below the diagonal) and U (on and above).
+    lu: Vec<f64>,
+    /// Row permutation: row r of the factored matrix is row piv[r] of M.
+    piv: Vec<usize>,
+}
+
+impl KktFactor {
+    /// Factors M for the free indices `free` of the n × n kernel matrix `k`.
+    /// Returns None when M is numerically singular.
+    pub(crate) fn new(k: &[f64], n: usize, free: &[usize]) -> Option<KktFactor> {
+        let f = free.len();
+        let m = f + 1;
+        let mut a = vec![0.0; m * m];
+        for (r, &i) in free.iter().enumerate() {
+            for (s, &j) in free.iter().enumerate() {
+                a[r * m + s] = k[i * n + j];
+            }
+            a[r * m + f] = 1.0;
+            a[f * m + r] = 1.0;
+        }
+        let max_abs = a.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+        let threshold = 4.0 * f64::EPSILON * m as f64 * max_abs;
+        let mut piv: Vec<usize> = (0..m).collect();
+        for col in 0..m {
+            let (p, pv) = (col..m).map(|r| (r, a[r * m + col].abs())).fold((col, -1.0), |b, x| if x.1 > b.1 { x } else { b });
+            if !(pv > threshold) {
+                return None;
+            }
+            if p != col {
+                for c in 0..m {
+                    a.swap(col * m + c, p * m + c);
+                }
+                piv.swap(col, p);
+            }
+            let pivot = a[col * m + col];
+            for r in col + 1..m {
+                let factor = a[r * m + col] / pivot;
+                a[r * m + col] = factor;
+                if factor != 0.0 {
+                    for c in col + 1..m {
+                        a[r * m + c] -= factor * a[col * m + c];
+                    }
+                }
+            }
+        }
+        Some(KktFactor { m, lu: a, piv })
+    }
+
+    /// Solves M x = b, returning x.
+    pub(crate) fn solve(&self, b: &[f64]) -> Vec<f64> {
+        let m = self.m;
+        let mut x: Vec<f64> = self.piv.iter().map(|&p| b[p]).collect();
+        for r in 0..m {
+            let mut s = x[r];
+            for c in 0..r {
+                s -= self.lu[r * m + c] * x[c];
+            }
+            x[r] = s;
+        }
+        for r in (0..m).rev() {
+            let mut s = x[r];
+            for c in r + 1..m {
+                s -= self.lu[r * m + c] * x[c];
+            }
+            x[r] = s / self.lu[r * m + r];
+        }
+        x
+    }
+}
+
+/// Index sets of a solution, each sorted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct ActiveSet {
+    pub(crate) free: Vec<usize>,
+    pub(crate) bound: Vec<usize>,
+    pub(crate) zero: Vec<usize>,
+}
+
+impl ActiveSet {
+    /// Reads the sets off α: within `snap`·C of a bound counts as at the bound.
+    pub(crate) fn classify(alpha: &[f64], c: f64, snap: f64) -> ActiveSet {
+        let mut s = ActiveSet::default();
+        for (i, &a) in alpha.iter().enumerate() {
+            if a <= snap * c {
+                s.zero.push(i);
+            } else if a >= (1.0 - snap) * c {
+                s.bound.push(i);
+            } else {
+                s.free.push(i);
+            }
+        }
+        s
+    }
+}
+
+/// The exact solution for a verified active set.
+pub(crate) struct Finished {
+    pub(crate) alpha: Vec<f64>,
+    pub(crate) rho: f64,
+    /// G = Kα.
+    pub(crate) grad: Vec<f64>,
+    pub(crate) sets: ActiveSet,
+    /// Factors of M; None when F is empty.
+    pub(crate) factor: Option<KktFactor>,
+    pub(crate) steps: usize,
+}
+
+pub(crate) enum FinishFailure {
+    /// M is singular for the free set read off the iterate.
+    Singular,
+    /// The active-set steps did not settle: SMO must get closer first.
+    NotSettled,
+}
+
+fn kernel_times_alpha(k: &[f64], n: usize, alpha: &[f64]) -> Vec<f64> {
+    let mut g = vec![0.0; n];
+    for (j, &a) in alpha.iter().enumerate() {
+        if a != 0.0 {
+            for (gv, kv) in g.iter_mut().zip(&k[j * n..(j + 1) * n]) {
+                *gv += a * kv;
+            }
+        }
+    }
+    g
+}
+
+/// Exact finish from an approximate iterate: solve the KKT equalities for the active set read
+/// off `start`, check the inequalities to `tol` (α relative to C, Kα relative to `scale`), and
+/// move offending indices (primal-dual active-set steps), at most `max_steps` times.
+pub(crate) fn finish(k: &[f64], n: usize, c: f64, start: &[f64], tol: f64, scale: f64, max_steps: usize) -> Result<Finished, FinishFailure> {
+    let mut sets = ActiveSet::classify(start, c, tol);
+    let g_tol = tol * scale;
+    for steps in 0..=max_steps {
+        let mut alpha = vec![0.0; n];
+        for &i in &sets.bound {
+            alpha[i] = c;
+        }
+        let (rho, factor) = if sets.free.is_empty() {
+            // No free variable: α is fixed by the sets and feasible only if |B|·C = 1.
+            if (1.0 - sets.bound.len() as f64 * c).abs() > tol {
+                return Err(FinishFailure::NotSettled);
+            }
+            let grad = kernel_times_alpha(k, n, &alpha);
+            let lower = sets.bound.iter().map(|&i| grad[i]).fold(f64::NEG_INFINITY, f64::max);
+            let upper = sets.zero.iter().map(|&i| grad[i]).fold(f64::INFINITY, f64::min);
+            let rho = if upper.is_finite() { 0.5 * (lower + upper) } else { lower };
+            (rho, None)
+        } else {
+            let factor = KktFactor::new(k, n, &sets.free).ok_or(FinishFailure::Singular)?;
+            let f = sets.free.len();
+            let mut rhs = vec![0.0; f + 1];
+            for (r, &i) in sets.free.iter().enumerate() {
+                rhs[r] = -c * sets.bound.iter().map(|&j| k[i * n + j]).sum::<f64>();
+            }
+            rhs[f] = 1.0 - sets.bound.len() as f64 * c;
+            let x = factor.solve(&rhs);
+            for (r, &i) in sets.free.iter().enumerate() {
+                alpha[i] = x[r];
+            }
+            (-x[f], Some(factor))
+        };
+        let grad = kernel_times_alpha(k, n, &alpha);
+
+        let mut next = ActiveSet::default();
+        let mut moved = false;
+        for &i in &sets.free {
+            if alpha[i] < -tol * c {
+                next.zero.push(i);
+                moved = true;
+            } else if alpha[i] > (1.0 + tol) * c {
+                next.bound.push(i);
+                moved = true;
+            } else {
+                next.free.push(i);
+            }
+        }
+        for &i in &sets.zero {
+            if grad[i] < rho - g_tol {
+                next.free.push(i);
+                moved = true;
+            } else {
+                next.zero.push(i);
+            }
+        }
+        for &i in &sets.bound {
+            if grad[i] > rho + g_tol {
+                next.free.push(i);
+                moved = true;
+            } else {
+                next.bound.push(i);
+            }
+        }
+        if !moved {
+            // Verified to tol: remove the rounding-level excursions outside the box.
+            for &i in &sets.free {
+                alpha[i] = alpha[i].clamp(0.0, c);
+            }
+            return Ok(Finished { alpha, rho, grad, sets, factor, steps });
+        }
+        if steps == max_steps {
+            break;
+        }
+        next.free.sort_unstable();
+        next.bound.sort_unstable();
+        next.zero.sort_unstable();
+        sets = next;
+    }
+    Err(FinishFailure::NotSettled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bordered_solve_matches_hand_computation() {
+        // K_FF = [[2, 1], [1, 3]]: M = [[2,1,1],[1,3,1],[1,1,0]], b = (1, 2, 3).
+        let k = [2.0, 1.0, 1.0, 3.0];
+        let f = KktFactor::new(&k, 2, &[0, 1]).unwrap();
+        let x = f.solve(&[1.0, 2.0, 3.0]);
+        // Check M x = b directly.
+        let m = [[2.0, 1.0, 1.0], [1.0, 3.0, 1.0], [1.0, 1.0, 0.0]];
+        for (r, row) in m.iter().enumerate() {
+            let v: f64 = row.iter().zip(&x).map(|(a, b)| a * b).sum();
+            assert!((v - [1.0, 2.0, 3.0][r]).abs() < 1e-14);
+        }
+        // A rank-one K_FF with two free points gives a singular M.
+        assert!(KktFactor::new(&[1.0, 1.0, 1.0, 1.0], 2, &[0, 1]).is_none());
+    }
+}
