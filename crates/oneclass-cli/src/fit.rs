@@ -1,7 +1,7 @@
 //! `oneclass fit <method>`.
 
 use crate::io::{self, TableArgs};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use oneclass_svm::{Gamma, KernelKind, OcsvmParams};
 use std::path::PathBuf;
@@ -83,8 +83,9 @@ fn fit_ocsvm(a: OcsvmArgs) -> Result<()> {
     params.check()?;
     let x = io::read_matrix(&a.train, &a.table, a.drop_missing)?;
     let pb = io::spinner(&format!("fitting OCSVM on {} × {}", x.nrows(), x.ncols()));
-    let model = params.fit_with_progress(x.view(), &mut |it| pb.set_message(format!("fitting OCSVM on {} × {}: {it} iterations", x.nrows(), x.ncols())))?;
+    let model = params.fit_with_progress(x.view(), &mut |it| pb.set_message(format!("fitting OCSVM on {} × {}: {it} iterations", x.nrows(), x.ncols())));
     pb.finish_and_clear();
+    let model = model.with_context(|| format!("{}", a.train.display()))?;
     io::write_text(&a.model, &model.to_json())?;
     let r = &model.report;
     if !r.converged {

@@ -52,7 +52,7 @@ impl Alteration {
     /// Checks that the method applies to C×H×W images.
     pub fn check(self, h: usize, w: usize) -> Result<(), DataError> {
         if let Alteration::BlockPermutation(n) = self {
-            if n < 2 || h % n != 0 || w % n != 0 {
+            if n < 2 || (h / n) * n != h || (w / n) * n != w {
                 return Err(DataError::InvalidArgument {
                     field: "alteration".into(),
                     detail: format!("block-{n} needs N >= 2 dividing the image size {h}x{w}"),

@@ -1,12 +1,17 @@
 //! Data for oneclass: table readers and writers (.npy, .npz, .csv, MATLAB v5 .mat),
 //! image datasets, MNIST-C corruptions, alteration anomalies and the seeds' protocols.
 
+pub mod alteration;
 pub mod atomic;
 pub mod csv;
 pub mod error;
+pub mod images;
 pub mod mat;
+pub mod mnist_c;
 pub mod npy;
 pub mod npz;
+pub mod preprocess;
+pub mod protocols;
 pub mod table;
 
 pub use atomic::write_atomic;
@@ -19,3 +24,4 @@ pub use table::{
     read_labels, read_table, read_table_with_labels, write_scores, LabelRule, Table,
     TableOptions,
 };
+pub use images::ImageSet;

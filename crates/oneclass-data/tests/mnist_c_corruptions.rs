@@ -152,10 +152,12 @@ fn random_corruptions_are_seeded() {
     let images = mnist_test_images(4);
     for c in Corruption::ALL.into_iter().filter(|c| c.is_random()) {
         let mut differs = false;
-        for img in &images {
-            let a = c.apply(img, &mut rng(7));
-            assert_eq!(a, c.apply(img, &mut rng(7)), "{c}: same seed must give the same image");
-            differs |= a != c.apply(img, &mut rng(8));
+        for (k, img) in images.iter().enumerate() {
+            for seed in [7 + 10 * k as u64, 8 + 10 * k as u64] {
+                let a = c.apply(img, &mut rng(seed));
+                assert_eq!(a, c.apply(img, &mut rng(seed)), "{c}: same seed must give the same image");
+                differs |= a != c.apply(img, &mut rng(seed + 1000));
+            }
         }
         assert!(differs, "{c}: different seeds never changed the output");
     }
@@ -165,7 +167,7 @@ fn random_corruptions_are_seeded() {
 fn shot_noise_follows_poisson() {
     // Mid grey x = 128/255: y*3 ~ Poisson(3x), so mean(y) = x and var(y) = x/3.
     let img = [128u8; PIXELS];
-    let x = 128.0 / 255.0;
+    let x: f64 = 128.0 / 255.0;
     let mut values = Vec::new();
     for seed in 0..50 {
         let out = Corruption::ShotNoise.apply_unrounded(&img, &mut rng(seed));
@@ -175,8 +177,8 @@ fn shot_noise_follows_poisson() {
     let mean = values.iter().sum::<f64>() / n;
     let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
     // Clipping at 1 (counts >= 3) lowers the mean slightly: E[min(K,3)]/3 for K ~ Poisson(1.506).
-    let lambda = 3.0 * x;
-    let p = |k: i32| (-lambda as f64).exp() * lambda.powi(k) / (1..=k).map(|i| i as f64).product::<f64>();
+    let lambda: f64 = 3.0 * x;
+    let p = |k: i32| (-lambda).exp() * lambda.powi(k) / (1..=k).map(|i| i as f64).product::<f64>();
     let clipped_mean = (p(1) + 2.0 * p(2) + 3.0 * (1.0 - p(0) - p(1) - p(2))) / 3.0;
     let se = (var / n).sqrt();
     assert!((mean - clipped_mean).abs() < 5.0 * se, "mean {mean} vs {clipped_mean} (se {se})");
@@ -291,7 +293,7 @@ fn dotted_line_and_zigzag_only_brighten() {
         for i in 0..PIXELS {
             assert!(dotted[i] >= img[i] && zig[i] >= img[i]);
             let c = i % SIDE;
-            if (c / 2) % 2 == 0 || c == 27 {
+            if matches!((c / 2) % 2, 0) || c == 27 {
                 assert_eq!(dotted[i], img[i], "column {c} is a gap of the dotted line");
             }
         }

@@ -1,25 +1,27 @@
-//! Bounded LRU cache of kernel columns, stored as f32 like libsvm's.
+//! Bounded LRU cache of kernel columns (f32 like libsvm's, or f64 for tight tolerances).
 //!
 //! Column `i` holds k(x_i, x_k) for k < len(i) in the solver's current (permuted) order; a column
 //! may be cached with a shorter prefix than asked for, and only the missing tail is computed.
 
+use crate::simd::KernelValue;
+
 const NONE: usize = usize::MAX;
 
-pub struct ColumnCache {
-    columns: Vec<Vec<f32>>,
+pub struct ColumnCache<T> {
+    columns: Vec<Vec<T>>,
     prev: Vec<usize>,
     next: Vec<usize>,
     head: usize, // least recently used
     tail: usize, // most recently used
-    capacity: usize, // in f32 entries
+    capacity: usize, // in entries
     used: usize,
 }
 
-impl ColumnCache {
+impl<T: KernelValue> ColumnCache<T> {
     /// A cache for `n` columns of at most `capacity_bytes` bytes (never less than two full columns,
     /// which SMO needs at once).
     pub fn new(n: usize, capacity_bytes: usize) -> Self {
-        let capacity = (capacity_bytes / std::mem::size_of::<f32>()).max(2 * n);
+        let capacity = (capacity_bytes / std::mem::size_of::<T>()).max(2 * n);
         ColumnCache { columns: vec![Vec::new(); n], prev: vec![NONE; n], next: vec![NONE; n], head: NONE, tail: NONE, capacity, used: 0 }
     }
 
@@ -50,7 +52,7 @@ impl ColumnCache {
 
     /// Make column `i` at least `len` long, computing the missing entries with `fill(i, start, out)`,
     /// and mark it most recently used. `keep` is a column that must not be evicted meanwhile.
-    pub fn ensure(&mut self, i: usize, len: usize, keep: Option<usize>, fill: impl FnOnce(usize, usize, &mut [f32])) {
+    pub fn ensure(&mut self, i: usize, len: usize, keep: Option<usize>, fill: impl FnOnce(usize, usize, &mut [T])) {
         let have = self.columns[i].len();
         if self.is_linked(i) {
             self.unlink(i);
@@ -65,14 +67,14 @@ impl ColumnCache {
             let col = &mut self.columns[i];
             let before = col.capacity();
             col.reserve_exact(len - have);
-            col.resize(len, 0.0);
+            col.resize(len, T::default());
             self.used += col.capacity() - before;
             fill(i, have, &mut col[have..len]);
         }
         self.push_most_recent(i);
     }
 
-    pub fn column(&self, i: usize) -> &[f32] {
+    pub fn column(&self, i: usize) -> &[T] {
         &self.columns[i]
     }
 
@@ -107,7 +109,7 @@ mod tests {
     #[test]
     fn evicts_least_recently_used_and_extends_prefixes() {
         // room for exactly 2 columns of length 4 (the minimum), plus nothing more
-        let mut c = ColumnCache::new(4, 0);
+        let mut c = ColumnCache::<f32>::new(4, 0);
         let fill = |i: usize, start: usize, out: &mut [f32]| {
             for (k, o) in out.iter_mut().enumerate() {
                 *o = (10 * i + start + k) as f32;

@@ -69,7 +69,7 @@ fn dot4(xi: &[f64], r: [&[f64]; 4]) -> [f64; 4] {
 /// out[j] = k(x_i, rows[j]) for the `out.len()` rows stored row-major in `rows` (d columns),
 /// with `row_sqnorms[j]` = ‖rows[j]‖² and `xi_sqnorm` = ‖x_i‖².
 #[inline(always)]
-fn kernel_row_generic<T: From32>(kernel: &Kernel, xi: &[f64], xi_sqnorm: f64, rows: &[f64], row_sqnorms: &[f64], out: &mut [T]) {
+fn kernel_row_generic<T: KernelValue>(kernel: &Kernel, xi: &[f64], xi_sqnorm: f64, rows: &[f64], row_sqnorms: &[f64], out: &mut [T]) {
     let d = xi.len();
     const BLOCK: usize = 64;
     let mut buf = [0.0f64; BLOCK];
@@ -107,26 +107,36 @@ fn kernel_row_generic<T: From32>(kernel: &Kernel, xi: &[f64], xi_sqnorm: f64, ro
     }
 }
 
-/// Storage precision of kernel values: f32 for the cache (as libsvm), f64 for predictions.
-pub trait From32: Copy + Send + Sync {
+/// Storage precision of kernel values: f32 in the cache at ordinary tolerances (as libsvm),
+/// f64 where the tolerance asks for more than f32 can carry, and for predictions.
+pub trait KernelValue: Copy + Default + Send + Sync + 'static {
     fn from_f64(v: f64) -> Self;
+    fn to_f64(self) -> f64;
 }
-impl From32 for f32 {
+impl KernelValue for f32 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v as f32
     }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
 }
-impl From32 for f64 {
+impl KernelValue for f64 {
     #[inline(always)]
     fn from_f64(v: f64) -> Self {
         v
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn kernel_row_avx2<T: From32>(kernel: &Kernel, xi: &[f64], xi_sqnorm: f64, rows: &[f64], row_sqnorms: &[f64], out: &mut [T]) {
+unsafe fn kernel_row_avx2<T: KernelValue>(kernel: &Kernel, xi: &[f64], xi_sqnorm: f64, rows: &[f64], row_sqnorms: &[f64], out: &mut [T]) {
     kernel_row_generic(kernel, xi, xi_sqnorm, rows, row_sqnorms, out)
 }
 
@@ -138,7 +148,7 @@ fn has_avx2() -> bool {
 }
 
 /// Kernel values between one point and a block of rows (see `kernel_row_generic`).
-pub fn kernel_row<T: From32>(kernel: &Kernel, xi: &[f64], xi_sqnorm: f64, rows: &[f64], row_sqnorms: &[f64], out: &mut [T]) {
+pub fn kernel_row<T: KernelValue>(kernel: &Kernel, xi: &[f64], xi_sqnorm: f64, rows: &[f64], row_sqnorms: &[f64], out: &mut [T]) {
     debug_assert_eq!(rows.len(), out.len() * xi.len());
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
@@ -150,19 +160,19 @@ pub fn kernel_row<T: From32>(kernel: &Kernel, xi: &[f64], xi_sqnorm: f64, rows: 
 
 /// Σ_k w[k]·col[k] accumulated into acc: acc[k] += a·col_a[k] + b·col_b[k] (the SMO gradient update).
 #[inline(always)]
-fn axpy2_generic(acc: &mut [f64], a: f64, col_a: &[f32], b: f64, col_b: &[f32]) {
+fn axpy2_generic<T: KernelValue>(acc: &mut [f64], a: f64, col_a: &[T], b: f64, col_b: &[T]) {
     for ((g, &qa), &qb) in acc.iter_mut().zip(col_a).zip(col_b) {
-        *g += a * qa as f64 + b * qb as f64;
+        *g += a * qa.to_f64() + b * qb.to_f64();
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn axpy2_avx2(acc: &mut [f64], a: f64, col_a: &[f32], b: f64, col_b: &[f32]) {
+unsafe fn axpy2_avx2<T: KernelValue>(acc: &mut [f64], a: f64, col_a: &[T], b: f64, col_b: &[T]) {
     axpy2_generic(acc, a, col_a, b, col_b)
 }
 
-pub fn axpy2(acc: &mut [f64], a: f64, col_a: &[f32], b: f64, col_b: &[f32]) {
+pub fn axpy2<T: KernelValue>(acc: &mut [f64], a: f64, col_a: &[T], b: f64, col_b: &[T]) {
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
         // SAFETY: run-time checked CPU features.

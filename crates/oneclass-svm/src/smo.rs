@@ -6,7 +6,7 @@
 
 use crate::cache::ColumnCache;
 use crate::kernel::{dot, Kernel};
-use crate::simd;
+use crate::simd::{self, KernelValue};
 use rayon::prelude::*;
 
 const TAU: f64 = 1e-12;
@@ -55,7 +55,7 @@ fn bound_of(a: f64) -> Bound {
     }
 }
 
-struct Solver {
+struct Solver<T: KernelValue> {
     kernel: Kernel,
     d: usize,
     n: usize,
@@ -69,12 +69,12 @@ struct Solver {
     g_bar: Vec<f64>, // Σ_{a_i = C} C·K_i, to rebuild gradients of shrunk variables
     active: usize,
     unshrink: bool,
-    cache: ColumnCache,
+    cache: ColumnCache<T>,
     tol: f64,
 }
 
 /// Fill `out[k] = K(x_i, x_{start+k})` on both cores when the block is large.
-fn fill_column(kernel: &Kernel, x: &[f64], sq: &[f64], d: usize, i: usize, start: usize, out: &mut [f32]) {
+fn fill_column<T: KernelValue>(kernel: &Kernel, x: &[f64], sq: &[f64], d: usize, i: usize, start: usize, out: &mut [T]) {
     let xi = &x[i * d..(i + 1) * d];
     let len = out.len();
     let rows = &x[start * d..(start + len) * d];
@@ -90,7 +90,7 @@ fn fill_column(kernel: &Kernel, x: &[f64], sq: &[f64], d: usize, i: usize, start
     });
 }
 
-impl Solver {
+impl<T: KernelValue> Solver<T> {
     fn column(&mut self, i: usize, len: usize, keep: Option<usize>) {
         let (kernel, x, sq, d) = (&self.kernel, &self.x, &self.sq, self.d);
         self.cache.ensure(i, len, keep, |col, start, out| fill_column(kernel, x, sq, d, col, start, out));
@@ -141,7 +141,7 @@ impl Solver {
             }
             let b = gmax + gt;
             if b > 0.0 {
-                let quad = qd_i + self.qd[t] - 2.0 * qi[t] as f64;
+                let quad = qd_i + self.qd[t] - 2.0 * qi[t].to_f64();
                 let obj = -(b * b) / if quad > 0.0 { quad } else { TAU };
                 if obj <= best {
                     best = obj;
@@ -174,7 +174,7 @@ impl Solver {
         let active = self.active;
         self.column(i, active, None);
         self.column(j, active, Some(i));
-        let qij = self.cache.column(i)[j] as f64;
+        let qij = self.cache.column(i)[j].to_f64();
         let mut quad = self.qd[i] + self.qd[j] - 2.0 * qij;
         if quad <= 0.0 {
             quad = TAU;
@@ -227,7 +227,7 @@ impl Solver {
                 self.column(k, n, Some(other));
                 let sign = if is_upper { UPPER } else { -UPPER };
                 for (gb, &q) in self.g_bar.iter_mut().zip(self.cache.column(k)) {
-                    *gb += sign * q as f64;
+                    *gb += sign * q.to_f64();
                 }
             }
         }
@@ -248,7 +248,7 @@ impl Solver {
             for k in active..n {
                 self.column(k, active, None);
                 let q = self.cache.column(k);
-                let s: f64 = free.iter().map(|&t| self.alpha[t] * q[t] as f64).sum();
+                let s: f64 = free.iter().map(|&t| self.alpha[t] * q[t].to_f64()).sum();
                 self.g[k] += s;
             }
         } else {
@@ -257,7 +257,7 @@ impl Solver {
                 let q = self.cache.column(t);
                 let a = self.alpha[t];
                 for k in active..n {
-                    self.g[k] += a * q[k] as f64;
+                    self.g[k] += a * q[k].to_f64();
                 }
             }
         }
@@ -321,29 +321,41 @@ impl Solver {
 }
 
 /// Initial point as libsvm: a_0..a_{m−1} = 1, a_m = νn − m (m = ⌊νn⌋), the rest 0, with
-/// G = Ka and Ḡ computed in one blocked kernel–vector product on both cores.
+/// G = Ka and Ḡ computed as blocked kernel–matrix products (dot products by GEMM) on both cores.
 fn initial_gradient(kernel: &Kernel, x: &[f64], sq: &[f64], d: usize, alpha: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    use ndarray::{linalg::general_mat_mul, Array2, ArrayView2};
     let n = alpha.len();
     let nonzero: Vec<usize> = (0..n).filter(|&i| alpha[i] > 0.0).collect();
+    // The nonzero coefficients come first (data order), so their rows are a prefix of x.
+    debug_assert!(nonzero.iter().enumerate().all(|(k, &i)| k == i));
+    let m = nonzero.len();
+    let all = ArrayView2::from_shape((n, d), x).expect("n × d");
+    let support = all.slice(ndarray::s![..m, ..]);
     let mut g = vec![0.0; n];
     let mut g_bar = vec![0.0; n];
-    const BLOCK: usize = 256;
-    g.par_chunks_mut(BLOCK).zip(g_bar.par_chunks_mut(BLOCK)).enumerate().for_each(|(b, (gb, gbarb))| {
-        let start = b * BLOCK;
-        let len = gb.len();
-        let rows = &x[start * d..(start + len) * d];
-        let sqs = &sq[start..start + len];
-        let mut k = vec![0.0f64; len];
-        for &i in &nonzero {
-            simd::kernel_row(kernel, &x[i * d..(i + 1) * d], sq[i], rows, sqs, &mut k);
-            let a = alpha[i];
-            for (g, kv) in gb.iter_mut().zip(&k) {
-                *g += a * kv;
-            }
-            if a >= UPPER {
-                for (g, kv) in gbarb.iter_mut().zip(&k) {
-                    *g += UPPER * kv;
+    const ROWS: usize = 256;
+    const COLS: usize = 1024;
+    g.par_chunks_mut(ROWS).zip(g_bar.par_chunks_mut(ROWS)).enumerate().for_each(|(b, (gb, gbarb))| {
+        let start = b * ROWS;
+        let rows = all.slice(ndarray::s![start..start + gb.len(), ..]);
+        let mut dots = Array2::<f64>::zeros((gb.len(), COLS.min(m)));
+        for c0 in (0..m).step_by(COLS) {
+            let c1 = (c0 + COLS).min(m);
+            let mut block = dots.slice_mut(ndarray::s![.., ..c1 - c0]);
+            general_mat_mul(1.0, &rows, &support.slice(ndarray::s![c0..c1, ..]).t(), 0.0, &mut block);
+            for (r, row) in block.outer_iter().enumerate() {
+                let sq_r = sq[start + r];
+                let (mut acc, mut acc_bar) = (0.0, 0.0);
+                for (c, &xy) in row.iter().enumerate() {
+                    let i = c0 + c;
+                    let k = kernel.from_dot(xy, sq_r, sq[i]);
+                    acc += alpha[i] * k;
+                    if alpha[i] >= UPPER {
+                        acc_bar += UPPER * k;
+                    }
                 }
+                gb[r] += acc;
+                gbarb[r] += acc_bar;
             }
         }
     });
@@ -352,7 +364,22 @@ fn initial_gradient(kernel: &Kernel, x: &[f64], sq: &[f64], d: usize, alpha: &[f
 
 /// Solve the one-class dual for the rows of `x` (n × d, row-major). `progress(iterations)` is
 /// called every few thousand iterations.
+///
+/// Kernel columns are cached in f32 (as libsvm) when `tol` ≥ 1e−5; below that the gradient
+/// must be carried more precisely than f32 columns allow, and they are cached in f64.
+/// Without `max_iter` the solver stops, unconverged, after libsvm's cap of max(10⁷, 100·n).
 pub fn solve(x: &[f64], n: usize, d: usize, kernel: Kernel, nu: f64, opts: &SmoOptions, progress: &mut dyn FnMut(usize)) -> SmoSolution {
+    if opts.tol >= F32_CACHE_MIN_TOL {
+        solve_with::<f32>(x, n, d, kernel, nu, opts, progress)
+    } else {
+        solve_with::<f64>(x, n, d, kernel, nu, opts, progress)
+    }
+}
+
+/// The smallest tolerance for which kernel columns are cached as f32.
+pub const F32_CACHE_MIN_TOL: f64 = 1e-5;
+
+fn solve_with<T: KernelValue>(x: &[f64], n: usize, d: usize, kernel: Kernel, nu: f64, opts: &SmoOptions, progress: &mut dyn FnMut(usize)) -> SmoSolution {
     assert!(n >= 1 && x.len() == n * d, "caller validates shapes");
     let sq: Vec<f64> = x.chunks(d.max(1)).map(|r| dot(r, r)).take(n).collect();
     let qd: Vec<f64> = (0..n).map(|i| kernel.from_dot(sq[i], sq[i], sq[i])).collect();
@@ -367,7 +394,7 @@ pub fn solve(x: &[f64], n: usize, d: usize, kernel: Kernel, nu: f64, opts: &SmoO
     }
     let (g, g_bar) = initial_gradient(&kernel, x, &sq, d, &alpha);
     let bound = alpha.iter().map(|&a| bound_of(a)).collect();
-    let mut s = Solver {
+    let mut s = Solver::<T> {
         kernel,
         d,
         n,
@@ -384,7 +411,7 @@ pub fn solve(x: &[f64], n: usize, d: usize, kernel: Kernel, nu: f64, opts: &SmoO
         cache: ColumnCache::new(n, opts.cache_bytes),
         tol: opts.tol,
     };
-    let max_iter = opts.max_iter.unwrap_or(usize::MAX);
+    let max_iter = opts.max_iter.unwrap_or_else(|| n.saturating_mul(100).max(10_000_000));
     let mut iterations = 0;
     let mut counter = n.min(1000) + 1;
     let mut converged = false;

@@ -11,24 +11,13 @@ fn fixture(name: &str) -> PathBuf {
     p
 }
 
-/// Minimal little-endian float64 .npy reader (C order), enough for the fixtures.
 fn npy_f64(name: &str) -> (Vec<usize>, Vec<f64>) {
-    let bytes = std::fs::read(fixture(name)).unwrap();
-    assert_eq!(&bytes[..6], b"\x93NUMPY");
-    let (hlen, start) = if bytes[6] == 1 { (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10) } else { (u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize, 12) };
-    let header = std::str::from_utf8(&bytes[start..start + hlen]).unwrap();
-    assert!(header.contains("'<f8'") && header.contains("'fortran_order': False"), "{header}");
-    let shape_txt = &header[header.find("'shape': (").unwrap() + 10..];
-    let shape: Vec<usize> = shape_txt[..shape_txt.find(')').unwrap()].split(',').filter_map(|s| s.trim().parse().ok()).collect();
-    let data = bytes[start + hlen..].chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
-    (shape, data)
+    let a = oneclass_data::read_npy(&fixture(name)).unwrap();
+    (a.shape.clone(), a.to_f64())
 }
 
 fn csv_matrix(name: &str) -> Array2<f64> {
-    let text = std::fs::read_to_string(fixture(name)).unwrap();
-    let rows: Vec<Vec<f64>> = text.lines().filter(|l| !l.trim().is_empty()).map(|l| l.split(',').map(|v| v.trim().parse().unwrap()).collect()).collect();
-    let d = rows[0].len();
-    Array2::from_shape_vec((rows.len(), d), rows.concat()).unwrap()
+    oneclass_data::read_table(&fixture(name), &Default::default()).unwrap().x
 }
 
 fn test_matrix(d: usize) -> Array2<f64> {
@@ -38,10 +27,14 @@ fn test_matrix(d: usize) -> Array2<f64> {
 
 /// Max |f − f_exact| over the 10,000 test rows, relative to max(1, |ρ_exact|).
 fn check(d: usize, n: usize, tol: f64, bound: f64, shrinking: bool) {
+    check_with_cache(d, n, tol, bound, shrinking, 200.0)
+}
+
+fn check_with_cache(d: usize, n: usize, tol: f64, bound: f64, shrinking: bool, cache_mb: f64) {
     let x = csv_matrix(&format!("X_train_d{d}_n{n}.csv"));
     let (_, rho_gamma) = npy_f64(&format!("exact_rho_gamma_d{d}_n{n}.npy"));
     let (_, exact) = npy_f64(&format!("exact_decision_test_d{d}_n{n}.npy"));
-    let model = OcsvmParams::new().nu(0.1).kernel(KernelKind::Rbf).gamma(Gamma::Scale).tol(tol).shrinking(shrinking).fit(x.view()).unwrap();
+    let model = OcsvmParams::new().nu(0.1).kernel(KernelKind::Rbf).gamma(Gamma::Scale).tol(tol).shrinking(shrinking).cache_size_mb(cache_mb).fit(x.view()).unwrap();
     assert!(model.report.converged);
     let gamma = model.kernel.gamma().unwrap();
     assert!((gamma - rho_gamma[1]).abs() <= 1e-12 * rho_gamma[1], "gamma {gamma} vs {}", rho_gamma[1]);
@@ -72,6 +65,14 @@ fn default_tolerance_is_within_1e3_of_exact() {
     }
 }
 
+/// A cache of two columns forces evictions, prefix extensions and swaps on every step.
+#[test]
+fn tiny_cache_gives_the_same_solution() {
+    for (d, tol, bound) in [(2, 1e-3, 1e-3), (32, 1e-3, 1e-3), (32, 1e-6, 1e-5)] {
+        check_with_cache(d, 2000, tol, bound, true, 0.001);
+    }
+}
+
 #[test]
 fn tight_tolerance_is_within_1e5_of_exact() {
     for d in [2, 32] {
@@ -80,4 +81,30 @@ fn tight_tolerance_is_within_1e5_of_exact() {
             check(d, n, 1e-6, 1e-5, false);
         }
     }
+}
+
+/// scikit-learn's own decisions at its default tol (1e−3) agree in sign on ≥ 99.9 % of test rows.
+#[test]
+fn agrees_in_sign_with_scikit_learn() {
+    for d in [2, 32] {
+        let x = csv_matrix(&format!("X_train_d{d}_n2000.csv"));
+        let (_, sk) = npy_f64(&format!("decision_test_d{d}_n2000.npy"));
+        let model = OcsvmParams::new().nu(0.1).fit(x.view()).unwrap();
+        let f = model.decision_function(test_matrix(d).view()).unwrap();
+        let agree = f.iter().zip(&sk).filter(|(a, b)| a.signum() == b.signum()).count() as f64 / sk.len() as f64;
+        assert!(agree >= 0.999, "d={d}: sign agreement {agree}");
+    }
+}
+
+/// Saving and reloading gives bit-identical decisions.
+#[test]
+fn model_file_round_trip_is_bit_identical() {
+    let x = csv_matrix("X_train_d32_n500.csv");
+    let model = OcsvmParams::new().nu(0.1).fit(x.view()).unwrap();
+    let back = oneclass_svm::OcsvmModel::from_json(&model.to_json(), "memory").unwrap();
+    assert_eq!(back, model);
+    let t = test_matrix(32);
+    let (a, b) = (model.decision_function(t.view()).unwrap(), back.decision_function(t.view()).unwrap());
+    assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
+    assert!(oneclass_svm::OcsvmModel::from_json("{\"format\":\"other\"}", "m.json").unwrap_err().to_string().contains("m.json"));
 }

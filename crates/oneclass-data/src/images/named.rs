@@ -72,10 +72,10 @@ impl DatasetName {
             return Ok(DatasetName::Folder(PathBuf::from(path)));
         }
         if let Some(rest) = lower.strip_prefix("odds/") {
-            return Ok(DatasetName::Odds(name.trim()[5..].to_string()).non_empty(rest)?);
+            return DatasetName::Odds(name.trim()[5..].to_string()).non_empty(rest);
         }
         if let Some(rest) = lower.strip_prefix("adbench/") {
-            return Ok(DatasetName::Adbench(name.trim()[8..].to_string()).non_empty(rest)?);
+            return DatasetName::Adbench(name.trim()[8..].to_string()).non_empty(rest);
         }
         Ok(match lower.replace('_', "-").as_str() {
             "mnist" => DatasetName::Mnist,
@@ -189,7 +189,7 @@ pub fn load_images(name: &DatasetName, dir: &Path, split: Split) -> Result<Image
             let sets = batches
                 .iter()
                 .map(|b| {
-                    let path = find_file(&format!("cifar10 {}", b), &folders, &[b.clone()])
+                    let path = find_file(&format!("cifar10 {}", b), &folders, std::slice::from_ref(b))
                         .map_err(|e| with_hint(e, cifar10_hint(split)))?;
                     read_cifar10_batch(&path)
                 })

@@ -182,10 +182,10 @@ fn stripe(image: &[u8; PIXELS]) -> [f64; PIXELS] {
     std::array::from_fn(|i| {
         let c = i % SIDE;
         let v = image[i] as f64;
-        if c < 7 || c >= 21 {
-            255.0 - v
-        } else {
+        if (7..21).contains(&c) {
             v
+        } else {
+            255.0 - v
         }
     })
 }

@@ -62,17 +62,16 @@ fn corrupted_split(
     split: SourceSplit,
     sources: &[usize],
     corruptions: &[Corruption],
-    normal_digit: u16,
-    seed: u64,
+    p: &OgaeParams,
     progress: &(dyn Fn(usize) + Sync),
 ) -> SplitSet {
     let mut pixels = Vec::with_capacity(sources.len() * corruptions.len() * PIXELS);
     let (mut y, mut class, mut corruption, mut source) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for &c in corruptions {
-        pixels.extend(corrupt_images(&set.pixels, sources, c, split, seed, progress));
+        pixels.extend(corrupt_images(&set.pixels, sources, c, split, p.seed, progress));
         for &s in sources {
             let label = set.labels[s];
-            y.push(u8::from(label != normal_digit));
+            y.push(u8::from(label != p.normal_digit));
             class.push(label as i64);
             corruption.push(c as i64);
             source.push(s as i64);
@@ -129,10 +128,10 @@ pub fn build(
 
     let tr = SourceSplit::Train;
     let splits = vec![
-        corrupted_split("train", train, tr, &fit, &p.train_corruptions, p.normal_digit, p.seed, progress),
-        corrupted_split("early_stop", train, tr, &early, &p.train_corruptions, p.normal_digit, p.seed, progress),
-        corrupted_split("val", test, SourceSplit::Test, &pair(test), &p.test_corruptions, p.normal_digit, p.seed, progress),
-        corrupted_split("test", train, tr, &pair(train), &p.test_corruptions, p.normal_digit, p.seed, progress),
+        corrupted_split("train", train, tr, &fit, &p.train_corruptions, p, progress),
+        corrupted_split("early_stop", train, tr, &early, &p.train_corruptions, p, progress),
+        corrupted_split("val", test, SourceSplit::Test, &pair(test), &p.test_corruptions, p, progress),
+        corrupted_split("test", train, tr, &pair(train), &p.test_corruptions, p, progress),
     ];
     let names = |v: &[Corruption]| v.iter().map(|c| c.name()).collect::<Vec<_>>();
     Ok(ProtocolOutput {

@@ -1,7 +1,9 @@
 //! Dense kernel matrices of the small problem and their derivatives with respect to the points.
-//! Row-major f64 throughout; squared distances are summed from coordinate differences (no
-//! ‖x‖² + ‖y‖² − 2⟨x, y⟩ cancellation), which costs the same and keeps rbf entries exact.
+//! Row-major f64 throughout; rbf squared distances are summed from coordinate differences (no
+//! ‖x‖² + ‖y‖² − 2⟨x, y⟩ cancellation). Reverse-mode products are written as small dense
+//! matrix products over the rows the gradient actually touches.
 
+use super::dense;
 use crate::kernel::{dot, Kernel};
 
 /// A kernel with its parameter resolved (γ fixed).
@@ -18,62 +20,23 @@ impl KernelFn {
             KernelFn::Linear => Kernel::Linear,
         }
     }
-
-    #[inline]
-    fn eval(self, a: &[f64], b: &[f64]) -> f64 {
-        match self {
-            KernelFn::Rbf(gamma) => (-gamma * squared_distance(a, b)).exp(),
-            KernelFn::Linear => dot(a, b),
-        }
-    }
-}
-
-#[inline]
-pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
-    // Four accumulators so the loop vectorises and pipelines.
-    let mut acc = [0.0f64; 4];
-    let chunks = a.len() / 4;
-    for c in 0..chunks {
-        let i = 4 * c;
-        for l in 0..4 {
-            let t = a[i + l] - b[i + l];
-            acc[l] += t * t;
-        }
-    }
-    let mut s = (acc[0] + acc[1]) + (acc[2] + acc[3]);
-    for i in 4 * chunks..a.len() {
-        let t = a[i] - b[i];
-        s += t * t;
-    }
-    s
-}
-
-/// out[k] += s · (a[k] − b[k])
-#[inline]
-fn add_scaled_difference(out: &mut [f64], s: f64, a: &[f64], b: &[f64]) {
-    for ((o, x), y) in out.iter_mut().zip(a).zip(b) {
-        *o += s * (x - y);
-    }
-}
-
-/// out[k] += s · a[k]
-#[inline]
-fn add_scaled(out: &mut [f64], s: f64, a: &[f64]) {
-    for (o, x) in out.iter_mut().zip(a) {
-        *o += s * x;
-    }
 }
 
 /// The full symmetric n × n kernel matrix of the rows of `x` (n × d), `jitter` added to the diagonal.
 pub(crate) fn gram(kf: KernelFn, x: &[f64], n: usize, d: usize, jitter: f64) -> Vec<f64> {
     let mut k = vec![0.0; n * n];
-    for i in 0..n {
-        let xi = &x[i * d..(i + 1) * d];
-        k[i * n + i] = kf.eval(xi, xi) + jitter;
-        for j in 0..i {
-            let v = kf.eval(xi, &x[j * d..(j + 1) * d]);
-            k[i * n + j] = v;
-            k[j * n + i] = v;
+    match kf {
+        KernelFn::Rbf(gamma) => dense::rbf_gram(x, n, d, gamma, jitter, &mut k),
+        KernelFn::Linear => {
+            for i in 0..n {
+                let xi = &x[i * d..(i + 1) * d];
+                k[i * n + i] = dot(xi, xi) + jitter;
+                for j in 0..i {
+                    let v = dot(xi, &x[j * d..(j + 1) * d]);
+                    k[i * n + j] = v;
+                    k[j * n + i] = v;
+                }
+            }
         }
     }
     k
@@ -81,48 +44,74 @@ pub(crate) fn gram(kf: KernelFn, x: &[f64], n: usize, d: usize, jitter: f64) -> 
 
 /// Kernel values between the rows `rows` of `x` and every row of `y` (n_y × d): |rows| × n_y.
 pub(crate) fn cross(kf: KernelFn, x: &[f64], rows: &[usize], y: &[f64], n_y: usize, d: usize) -> Vec<f64> {
-    let mut out = Vec::with_capacity(rows.len() * n_y);
-    for &j in rows {
-        let xj = &x[j * d..(j + 1) * d];
-        out.extend((0..n_y).map(|l| kf.eval(xj, &y[l * d..(l + 1) * d])));
+    let mut out = vec![0.0; rows.len() * n_y];
+    match kf {
+        KernelFn::Rbf(gamma) => dense::rbf_cross(x, rows, &y[..n_y * d], d, gamma, &mut out),
+        KernelFn::Linear => {
+            for (r, &j) in rows.iter().enumerate() {
+                let xj = &x[j * d..(j + 1) * d];
+                for l in 0..n_y {
+                    out[r * n_y + l] = dot(xj, &y[l * d..(l + 1) * d]);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// dX = s·(diag(W1)·X − W·X) for rbf (s = −2γ) or W·X for linear, W (m × k) acting on the
+/// gathered rows `r` (k × d); `own` (m × d) are the rows the gradient is for. Returns m × d.
+fn weighted_differences(kf: KernelFn, w: &[f64], m: usize, k: usize, own: &[f64], r: &[f64], d: usize) -> Vec<f64> {
+    let mut out = vec![0.0; m * d];
+    dense::matmul_acc(w, m, k, r, d, &mut out);
+    if let KernelFn::Rbf(gamma) = kf {
+        let s = -2.0 * gamma;
+        for a in 0..m {
+            let row_sum: f64 = w[a * k..(a + 1) * k].iter().sum();
+            for (o, xv) in out[a * d..(a + 1) * d].iter_mut().zip(&own[a * d..(a + 1) * d]) {
+                *o = s * (row_sum * xv - *o);
+            }
+        }
     }
     out
 }
 
 /// Reverse mode through K = k(xᵢ, xⱼ): from G = ∂ℓ/∂K (n × n, entries independent) to ∂ℓ/∂x.
 /// rbf: ∂ℓ/∂x_a = −2γ Σ_b (G_ab + G_ba) K_ab (x_a − x_b); linear: Σ_b (G_ab + G_ba) x_b.
-/// `k` may carry a diagonal jitter: diagonal rbf terms vanish and linear ones do not use K.
+/// Only the rows and columns where G is nonzero are visited (G from the implicit VJP lives on
+/// F × support). `k` may carry a diagonal jitter: diagonal rbf terms vanish and linear ones do
+/// not use K.
 pub(crate) fn gram_vjp(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64], g: &[f64]) -> Vec<f64> {
+    let mut touched = vec![false; n];
+    for a in 0..n {
+        for b in 0..n {
+            if g[a * n + b] != 0.0 {
+                touched[a] = true;
+                touched[b] = true;
+            }
+        }
+    }
+    let active: Vec<usize> = (0..n).filter(|&a| touched[a]).collect();
+    let m = active.len();
     let mut dx = vec![0.0; n * d];
-    match kf {
-        KernelFn::Rbf(gamma) => {
-            for a in 0..n {
-                for b in 0..a {
-                    let w = (g[a * n + b] + g[b * n + a]) * k[a * n + b];
-                    if w == 0.0 {
-                        continue;
-                    }
-                    let s = -2.0 * gamma * w;
-                    let (xa, xb) = (&x[a * d..(a + 1) * d], &x[b * d..(b + 1) * d]);
-                    add_scaled_difference(&mut dx[a * d..(a + 1) * d], s, xa, xb);
-                    add_scaled_difference(&mut dx[b * d..(b + 1) * d], s, xb, xa);
-                }
-            }
+    if m == 0 {
+        return dx;
+    }
+    let mut w = vec![0.0; m * m];
+    for (p, &a) in active.iter().enumerate() {
+        for (q, &b) in active.iter().enumerate() {
+            let sym = g[a * n + b] + g[b * n + a];
+            w[p * m + q] = match kf {
+                KernelFn::Rbf(_) if a == b => 0.0,
+                KernelFn::Rbf(_) => sym * k[a * n + b],
+                KernelFn::Linear => sym,
+            };
         }
-        KernelFn::Linear => {
-            for a in 0..n {
-                for b in 0..=a {
-                    let w = g[a * n + b] + g[b * n + a];
-                    if w == 0.0 {
-                        continue;
-                    }
-                    add_scaled(&mut dx[a * d..(a + 1) * d], w, &x[b * d..(b + 1) * d]);
-                    if b != a {
-                        add_scaled(&mut dx[b * d..(b + 1) * d], w, &x[a * d..(a + 1) * d]);
-                    }
-                }
-            }
-        }
+    }
+    let xa = dense::gather_rows(x, &active, d);
+    let da = weighted_differences(kf, &w, m, m, &xa, &xa, d);
+    for (p, &a) in active.iter().enumerate() {
+        dx[a * d..(a + 1) * d].copy_from_slice(&da[p * d..(p + 1) * d]);
     }
     dx
 }
@@ -153,7 +142,7 @@ pub(crate) fn gram_jvp(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64], d
 }
 
 /// Reverse mode through the cross kernel Kc[r, l] = k(x_{rows[r]}, y_l): from Gc = ∂ℓ/∂Kc to
-/// (∂ℓ/∂x, n × d with only `rows` filled; ∂ℓ/∂y, n_y × d). Either side can be skipped.
+/// (∂ℓ/∂x, n × d with only `rows` filled; ∂ℓ/∂y, n_y × d). Either side can be skipped (empty).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn cross_vjp(
     kf: KernelFn,
@@ -168,36 +157,30 @@ pub(crate) fn cross_vjp(
     want_x: bool,
     want_y: bool,
 ) -> (Vec<f64>, Vec<f64>) {
-    let mut dx = if want_x { vec![0.0; n * d] } else { Vec::new() };
-    let mut dy = if want_y { vec![0.0; n_y * d] } else { Vec::new() };
-    for (r, &j) in rows.iter().enumerate() {
-        let xj = &x[j * d..(j + 1) * d];
-        for l in 0..n_y {
-            let gv = gc[r * n_y + l];
-            if gv == 0.0 {
-                continue;
-            }
-            let yl = &y[l * d..(l + 1) * d];
-            match kf {
-                KernelFn::Rbf(gamma) => {
-                    let s = -2.0 * gamma * gv * kc[r * n_y + l];
-                    if want_x {
-                        add_scaled_difference(&mut dx[j * d..(j + 1) * d], s, xj, yl);
-                    }
-                    if want_y {
-                        add_scaled_difference(&mut dy[l * d..(l + 1) * d], s, yl, xj);
-                    }
-                }
-                KernelFn::Linear => {
-                    if want_x {
-                        add_scaled(&mut dx[j * d..(j + 1) * d], gv, yl);
-                    }
-                    if want_y {
-                        add_scaled(&mut dy[l * d..(l + 1) * d], gv, xj);
-                    }
-                }
+    let m = rows.len();
+    let w: Vec<f64> = match kf {
+        KernelFn::Rbf(_) => gc.iter().zip(kc).map(|(g, k)| g * k).collect(),
+        KernelFn::Linear => gc.to_vec(),
+    };
+    let xs = dense::gather_rows(x, rows, d);
+    let y = &y[..n_y * d];
+    let mut dx = Vec::new();
+    if want_x {
+        dx = vec![0.0; n * d];
+        let ds = weighted_differences(kf, &w, m, n_y, &xs, y, d);
+        for (r, &j) in rows.iter().enumerate() {
+            dx[j * d..(j + 1) * d].copy_from_slice(&ds[r * d..(r + 1) * d]);
+        }
+    }
+    let mut dy = Vec::new();
+    if want_y {
+        let mut wt = vec![0.0; n_y * m];
+        for r in 0..m {
+            for l in 0..n_y {
+                wt[l * m + r] = w[r * n_y + l];
             }
         }
+        dy = weighted_differences(kf, &wt, n_y, m, y, &xs, d);
     }
     (dx, dy)
 }

@@ -29,30 +29,9 @@ impl KktFactor {
             a[r * m + f] = 1.0;
             a[f * m + r] = 1.0;
         }
-        let max_abs = a.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
-        let threshold = 4.0 * f64::EPSILON * m as f64 * max_abs;
         let mut piv: Vec<usize> = (0..m).collect();
-        for col in 0..m {
-            let (p, pv) = (col..m).map(|r| (r, a[r * m + col].abs())).fold((col, -1.0), |b, x| if x.1 > b.1 { x } else { b });
-            if !(pv > threshold) {
-                return None;
-            }
-            if p != col {
-                for c in 0..m {
-                    a.swap(col * m + c, p * m + c);
-                }
-                piv.swap(col, p);
-            }
-            let pivot = a[col * m + col];
-            for r in col + 1..m {
-                let factor = a[r * m + col] / pivot;
-                a[r * m + col] = factor;
-                if factor != 0.0 {
-                    for c in col + 1..m {
-                        a[r * m + c] -= factor * a[col * m + c];
-                    }
-                }
-            }
+        if !lu_in_place(&mut a, m, &mut piv) {
+            return None;
         }
         Some(KktFactor { m, lu: a, piv })
     }
@@ -77,6 +56,50 @@ impl KktFactor {
         }
         x
     }
+}
+
+/// LU with partial pivoting of the row-major m × m matrix `a`, in place; false when a pivot is
+/// negligible (below 4·ε·m·max|a|): M is then treated as singular.
+#[inline(always)]
+fn lu_in_place_generic(a: &mut [f64], m: usize, piv: &mut [usize]) -> bool {
+    let max_abs = a.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+    let threshold = 4.0 * f64::EPSILON * m as f64 * max_abs;
+    for col in 0..m {
+        let (mut p, mut pv) = (col, -1.0);
+        for r in col..m {
+            let v = a[r * m + col].abs();
+            if v > pv {
+                p = r;
+                pv = v;
+            }
+        }
+        if !(pv > threshold) {
+            return false;
+        }
+        if p != col {
+            for c in 0..m {
+                a.swap(col * m + c, p * m + c);
+            }
+            piv.swap(col, p);
+        }
+        let (top, bottom) = a.split_at_mut((col + 1) * m);
+        let pivot_row = &top[col * m..(col + 1) * m];
+        let inv_pivot = 1.0 / pivot_row[col];
+        for row in bottom.chunks_exact_mut(m) {
+            let factor = row[col] * inv_pivot;
+            row[col] = factor;
+            if factor != 0.0 {
+                for (x, u) in row[col + 1..].iter_mut().zip(&pivot_row[col + 1..]) {
+                    *x -= factor * u;
+                }
+            }
+        }
+    }
+    true
+}
+
+super::dense::dispatch! {
+    fn lu_in_place => lu_in_place_generic / lu_in_place_avx2(a: &mut [f64], m: usize, piv: &mut [usize]) -> bool
 }
 
 /// Index sets of a solution, each sorted.

@@ -57,6 +57,7 @@
 //! (through z_svm with α, ρ stopped, the variant studied in appendix S-B).
 
 pub mod bench;
+mod dense;
 mod gram;
 mod kkt;
 mod layer;

@@ -56,74 +56,94 @@ impl<'a> Smo<'a> {
     /// Iterates until the maximal violating pair gap max_{α<C} −G + max_{α>0} G is below `eps`
     /// (or no pair can improve the objective). Returns false if `max_iter` was reached first.
     pub(crate) fn run(&mut self, eps: f64, max_iter: usize) -> bool {
-        let n = self.n;
-        let c = self.c;
-        let k = self.k;
-        loop {
-            // i: the most violating variable that can grow.
-            let mut gmax = f64::NEG_INFINITY;
-            let mut i = usize::MAX;
-            for t in 0..n {
-                if self.alpha[t] < c && -self.grad[t] >= gmax {
-                    gmax = -self.grad[t];
-                    i = t;
-                }
-            }
-            if i == usize::MAX {
-                return true;
-            }
-            // j: the partner that can shrink with the largest second-order decrease.
-            let kii = k[i * n + i];
-            let row_i = &k[i * n..(i + 1) * n];
-            let mut gmax2 = f64::NEG_INFINITY;
-            let mut best = f64::INFINITY;
-            let mut j = usize::MAX;
-            for t in 0..n {
-                if self.alpha[t] > 0.0 {
-                    let g = self.grad[t];
-                    gmax2 = gmax2.max(g);
-                    let b = gmax + g;
-                    if b > 0.0 {
-                        let quad = kii + k[t * n + t] - 2.0 * row_i[t];
-                        let quad = if quad > 0.0 { quad } else { TAU };
-                        let obj = -(b * b) / quad;
-                        if obj <= best {
-                            best = obj;
-                            j = t;
-                        }
-                    }
-                }
-            }
-            if gmax + gmax2 < eps || j == usize::MAX {
-                return true;
-            }
-            if self.iterations >= max_iter {
-                return false;
-            }
-            self.iterations += 1;
+        smo_run(self.k, self.n, self.c, &mut self.alpha, &mut self.grad, &mut self.iterations, eps, max_iter)
+    }
+}
 
-            let quad = kii + k[j * n + j] - 2.0 * row_i[j];
-            let quad = if quad > 0.0 { quad } else { TAU };
-            let step = (self.grad[j] - self.grad[i]) / quad;
-            let (old_i, old_j) = (self.alpha[i], self.alpha[j]);
-            let room_i = c - old_i;
-            // Clip to the box keeping α_i + α_j fixed; land exactly on the bound that binds.
-            if step >= room_i && room_i <= old_j {
-                self.alpha[i] = c;
-                self.alpha[j] = (old_j - room_i).max(0.0);
-            } else if step >= old_j {
-                self.alpha[j] = 0.0;
-                self.alpha[i] = (old_i + old_j).min(c);
-            } else {
-                self.alpha[i] = old_i + step;
-                self.alpha[j] = old_j - step;
-            }
-            let di = self.alpha[i] - old_i;
-            let dj = self.alpha[j] - old_j;
-            let row_j = &k[j * n..(j + 1) * n];
-            for ((g, ki), kj) in self.grad.iter_mut().zip(row_i).zip(row_j) {
-                *g += di * ki + dj * kj;
-            }
+/// max over `v` (finite or −∞ entries), four lanes so it vectorises.
+#[inline(always)]
+fn max_of(v: &[f64]) -> f64 {
+    let mut acc = [f64::NEG_INFINITY; 4];
+    let mut chunks = v.chunks_exact(4);
+    for ch in &mut chunks {
+        for l in 0..4 {
+            acc[l] = if ch[l] > acc[l] { ch[l] } else { acc[l] };
         }
     }
+    let mut m = acc[0].max(acc[1]).max(acc[2].max(acc[3]));
+    for &x in chunks.remainder() {
+        m = m.max(x);
+    }
+    m
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn smo_run_generic(k: &[f64], n: usize, c: f64, alpha: &mut [f64], grad: &mut [f64], iterations: &mut usize, eps: f64, max_iter: usize) -> bool {
+    let diag: Vec<f64> = (0..n).map(|t| k[t * n + t]).collect();
+    // Working-set selection in two vectorised passes per side: candidate values, then their
+    // extreme and its first position (the membership tests would be unpredictable branches).
+    let mut up = vec![0.0; n];
+    let mut down = vec![0.0; n];
+    let mut gain = vec![0.0; n];
+    loop {
+        // i: the most violating variable that can grow.
+        for t in 0..n {
+            up[t] = if alpha[t] < c { -grad[t] } else { f64::NEG_INFINITY };
+        }
+        let gmax = max_of(&up);
+        if gmax == f64::NEG_INFINITY {
+            return true;
+        }
+        let i = up.iter().position(|&v| v == gmax).unwrap_or(0);
+        // j: the partner that can shrink with the largest second-order decrease −b²/quad.
+        let kii = diag[i];
+        let row_i = &k[i * n..(i + 1) * n];
+        for t in 0..n {
+            let g = grad[t];
+            let positive = alpha[t] > 0.0;
+            down[t] = if positive { g } else { f64::NEG_INFINITY };
+            let b = gmax + g;
+            let quad = kii + diag[t] - 2.0 * row_i[t];
+            let quad = if quad > 0.0 { quad } else { TAU };
+            gain[t] = if positive && b > 0.0 { b * b / quad } else { f64::NEG_INFINITY };
+        }
+        let gmax2 = max_of(&down);
+        let best = max_of(&gain);
+        if gmax + gmax2 < eps || best == f64::NEG_INFINITY {
+            return true;
+        }
+        let j = gain.iter().position(|&v| v == best).unwrap_or(0);
+        if *iterations >= max_iter {
+            return false;
+        }
+        *iterations += 1;
+
+        let quad = kii + k[j * n + j] - 2.0 * row_i[j];
+        let quad = if quad > 0.0 { quad } else { TAU };
+        let step = (grad[j] - grad[i]) / quad;
+        let (old_i, old_j) = (alpha[i], alpha[j]);
+        let room_i = c - old_i;
+        // Clip to the box keeping α_i + α_j fixed; land exactly on the bound that binds.
+        if step >= room_i && room_i <= old_j {
+            alpha[i] = c;
+            alpha[j] = (old_j - room_i).max(0.0);
+        } else if step >= old_j {
+            alpha[j] = 0.0;
+            alpha[i] = (old_i + old_j).min(c);
+        } else {
+            alpha[i] = old_i + step;
+            alpha[j] = old_j - step;
+        }
+        let di = alpha[i] - old_i;
+        let dj = alpha[j] - old_j;
+        let row_j = &k[j * n..(j + 1) * n];
+        for ((g, ki), kj) in grad.iter_mut().zip(row_i).zip(row_j) {
+            *g += di * ki + dj * kj;
+        }
+    }
+}
+
+super::dense::dispatch! {
+    fn smo_run => smo_run_generic / smo_run_avx2(k: &[f64], n: usize, c: f64, alpha: &mut [f64], grad: &mut [f64], iterations: &mut usize, eps: f64, max_iter: usize) -> bool
 }

@@ -8,7 +8,8 @@ use super::kkt::{finish, ActiveSet, FinishFailure, KktFactor};
 use super::smo::Smo;
 use super::standardize::Standardization;
 use super::{check_gradient, check_matrix, DiffError, DiffResult, MAX_SMALL_N};
-use crate::kernel::{resolve_gamma, variance_of_entries, Gamma, Kernel};
+use super::dense::variance_of_entries;
+use crate::kernel::{resolve_gamma, Gamma, Kernel};
 
 /// First SMO gap (relative to max Kᵢᵢ) before the active-set finish is tried.
 const FIRST_GAP: f64 = 1e-3;

@@ -23,21 +23,9 @@ impl Standardization {
     /// Standardises the row-major n × d matrix `z`, returning the standardised copy.
     pub(crate) fn fit_transform(z: &[f64], n: usize, d: usize) -> (Vec<f64>, Standardization) {
         let mut mean = vec![0.0; d];
-        for row in z.chunks_exact(d) {
-            for (m, v) in mean.iter_mut().zip(row) {
-                *m += v;
-            }
-        }
-        mean.iter_mut().for_each(|m| *m /= n as f64);
         let mut var = vec![0.0; d];
         let mut max_abs = vec![0.0f64; d];
-        for row in z.chunks_exact(d) {
-            for c in 0..d {
-                let dev = row[c] - mean[c];
-                var[c] += dev * dev;
-                max_abs[c] = max_abs[c].max(row[c].abs());
-            }
-        }
+        column_stats(z, d, &mut mean, &mut var, &mut max_abs);
         let mut std = vec![1.0; d];
         let mut constant = vec![false; d];
         for c in 0..d {
@@ -48,10 +36,9 @@ impl Standardization {
                 std[c] = s;
             }
         }
-        let mut out = Vec::with_capacity(n * d);
-        for row in z.chunks_exact(d) {
-            out.extend((0..d).map(|c| (row[c] - mean[c]) / std[c]));
-        }
+        let inv: Vec<f64> = std.iter().map(|s| 1.0 / s).collect();
+        let mut out = vec![0.0; n * d];
+        scale_rows(z, d, &mean, &inv, &mut out);
         (out, Standardization { mean, std, constant })
     }
 
@@ -63,18 +50,22 @@ impl Standardization {
     /// dz = (g − mean(g) − x̃·mean(g ⊙ x̃))/σ per column; constant features: dz = g − mean(g).
     pub(crate) fn backward(&self, standardized: &[f64], grad: &[f64], n: usize) -> Vec<f64> {
         let d = self.mean.len();
-        let (mean_g, mean_gx) = column_moments(standardized, grad, n, d);
-        let mut out = Vec::with_capacity(n * d);
-        for (xr, gr) in standardized.chunks_exact(d).zip(grad.chunks_exact(d)) {
-            for c in 0..d {
-                let v = if self.constant[c] {
-                    gr[c] - mean_g[c]
-                } else {
-                    (gr[c] - mean_g[c] - xr[c] * mean_gx[c]) / self.std[c]
-                };
-                out.push(v);
-            }
+        let mut mean_g = vec![0.0; d];
+        let mut mean_gx = vec![0.0; d];
+        column_moments(standardized, grad, d, &mut mean_g, &mut mean_gx);
+        let inv_n = 1.0 / n as f64;
+        // Per column: dz = a·g + b + e·x̃ with a = 1/σ, b = −mean(g)/σ, e = −mean(g x̃)/σ.
+        let mut a = vec![0.0; d];
+        let mut b = vec![0.0; d];
+        let mut e = vec![0.0; d];
+        for c in 0..d {
+            let inv = 1.0 / self.std[c];
+            a[c] = inv;
+            b[c] = -mean_g[c] * inv_n * inv;
+            e[c] = if self.constant[c] { 0.0 } else { -mean_gx[c] * inv_n * inv };
         }
+        let mut out = vec![0.0; n * d];
+        affine_combination(grad, standardized, d, &a, &b, &e, &mut out);
         out
     }
 
@@ -85,21 +76,71 @@ impl Standardization {
     }
 }
 
-/// Per-column mean(g) and mean(g ⊙ x).
-fn column_moments(x: &[f64], g: &[f64], n: usize, d: usize) -> (Vec<f64>, Vec<f64>) {
-    let mut mean_g = vec![0.0; d];
-    let mut mean_gx = vec![0.0; d];
-    for (xr, gr) in x.chunks_exact(d).zip(g.chunks_exact(d)) {
-        for c in 0..d {
-            mean_g[c] += gr[c];
-            mean_gx[c] += gr[c] * xr[c];
+#[inline(always)]
+fn column_stats_generic(z: &[f64], d: usize, mean: &mut [f64], var: &mut [f64], max_abs: &mut [f64]) {
+    let n = z.len() / d;
+    for row in z.chunks_exact(d) {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v;
         }
     }
-    for c in 0..d {
-        mean_g[c] /= n as f64;
-        mean_gx[c] /= n as f64;
+    mean.iter_mut().for_each(|m| *m /= n as f64);
+    for row in z.chunks_exact(d) {
+        for c in 0..d {
+            let dev = row[c] - mean[c];
+            var[c] += dev * dev;
+            max_abs[c] = max_abs[c].max(row[c].abs());
+        }
     }
-    (mean_g, mean_gx)
+}
+
+super::dense::dispatch! {
+    /// Column means, sums of squared deviations and largest magnitudes (two passes).
+    fn column_stats => column_stats_generic / column_stats_avx2(z: &[f64], d: usize, mean: &mut [f64], var: &mut [f64], max_abs: &mut [f64])
+}
+
+#[inline(always)]
+fn scale_rows_generic(z: &[f64], d: usize, mean: &[f64], inv: &[f64], out: &mut [f64]) {
+    for (zr, or) in z.chunks_exact(d).zip(out.chunks_exact_mut(d)) {
+        for c in 0..d {
+            or[c] = (zr[c] - mean[c]) * inv[c];
+        }
+    }
+}
+
+super::dense::dispatch! {
+    /// out = (z − mean)·inv per column.
+    fn scale_rows => scale_rows_generic / scale_rows_avx2(z: &[f64], d: usize, mean: &[f64], inv: &[f64], out: &mut [f64])
+}
+
+#[inline(always)]
+fn column_moments_generic(x: &[f64], g: &[f64], d: usize, sum_g: &mut [f64], sum_gx: &mut [f64]) {
+    for (xr, gr) in x.chunks_exact(d).zip(g.chunks_exact(d)) {
+        for c in 0..d {
+            sum_g[c] += gr[c];
+            sum_gx[c] += gr[c] * xr[c];
+        }
+    }
+}
+
+super::dense::dispatch! {
+    /// Per-column Σg and Σ g ⊙ x.
+    fn column_moments => column_moments_generic / column_moments_avx2(x: &[f64], g: &[f64], d: usize, sum_g: &mut [f64], sum_gx: &mut [f64])
+}
+
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn affine_combination_generic(g: &[f64], x: &[f64], d: usize, a: &[f64], b: &[f64], e: &[f64], out: &mut [f64]) {
+    for ((gr, xr), or) in g.chunks_exact(d).zip(x.chunks_exact(d)).zip(out.chunks_exact_mut(d)) {
+        for c in 0..d {
+            or[c] = a[c] * gr[c] + b[c] + e[c] * xr[c];
+        }
+    }
+}
+
+super::dense::dispatch! {
+    /// out = a·g + b + e·x per column.
+    fn affine_combination => affine_combination_generic / affine_combination_avx2(g: &[f64], x: &[f64], d: usize, a: &[f64], b: &[f64], e: &[f64], out: &mut [f64])
 }
 
 #[cfg(test)]
