@@ -1,7 +1,7 @@
 //! `oneclass`: train, score, evaluate and benchmark one-class anomaly detectors.
 
 mod bench;
-// mod cmd_data;
+mod cmd_data;
 mod demo;
 mod eval;
 mod fit;
@@ -27,9 +27,9 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Fit, score and evaluate a one-class SVM on a built-in real dataset (ODDS thyroid).
     Demo(demo::DemoArgs),
-    // /// Build datasets: MNIST-C corruptions and the papers' protocols.
-    // #[command(subcommand)]
-    // Data(cmd_data::DataCommand),
+    /// Build datasets: MNIST-C corruptions and the papers' protocols.
+    #[command(subcommand)]
+    Data(cmd_data::DataCommand),
     /// Benchmarks.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -42,7 +42,7 @@ fn main() {
         Command::Score(a) => score::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Demo(a) => demo::run(a),
-        // Command::Data(c) => cmd_data::run(c),
+        Command::Data(c) => cmd_data::run(c),
         Command::Bench(c) => bench::run(c),
     };
     if let Err(e) = result {

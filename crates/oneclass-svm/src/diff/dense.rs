@@ -13,7 +13,24 @@ pub(crate) fn has_avx2() -> bool {
 }
 
 /// Defines `$name` calling `$generic`, through an AVX2 + FMA compiled copy when the CPU has it.
+/// With `fused`, `$generic` takes `<const FMA: bool>` (see [`madd`]): true in the AVX2 copy.
 macro_rules! dispatch {
+    (fused $(#[$doc:meta])* fn $name:ident => $generic:ident / $avx:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)?) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx($($arg: $ty),*) $(-> $ret)? {
+            $generic::<true>($($arg),*)
+        }
+        $(#[$doc])*
+        pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            if $crate::diff::dense::has_avx2() {
+                // SAFETY: the CPU supports AVX2 and FMA (checked at run time).
+                return unsafe { $avx($($arg),*) };
+            }
+            $generic::<false>($($arg),*)
+        }
+    };
     ($(#[$doc:meta])* fn $name:ident => $generic:ident / $avx:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)?) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
@@ -32,6 +49,17 @@ macro_rules! dispatch {
     };
 }
 pub(crate) use dispatch;
+
+/// a·b + c, fused when `FMA` (only instantiated so inside AVX2 + FMA code, where it is one
+/// instruction; elsewhere `mul_add` would be a slow library call).
+#[inline(always)]
+pub(crate) fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if FMA {
+        a.mul_add(b, c)
+    } else {
+        a * b + c
+    }
+}
 
 /// Output block of the distance loops: 16 f64 = four AVX2 registers of accumulators.
 const LANES: usize = 16;
@@ -52,19 +80,37 @@ pub(crate) fn transpose_padded(x: &[f64], m: usize, d: usize) -> (Vec<f64>, usiz
 /// out[j] = exp(−γ‖xi − y_j‖²) for j < out.len(), y given transposed (`yt`, rows of m_pad);
 /// `scratch` holds m_pad values.
 #[inline(always)]
-fn rbf_row(xi: &[f64], yt: &[f64], m_pad: usize, gamma: f64, out: &mut [f64], scratch: &mut [f64]) {
+fn rbf_row<const FMA: bool>(xi: &[f64], yt: &[f64], m_pad: usize, gamma: f64, out: &mut [f64], scratch: &mut [f64]) {
+    let d = xi.len();
     let count = out.len().div_ceil(LANES) * LANES;
     let mut j0 = 0;
     while j0 < count {
-        let mut acc = [0.0f64; LANES];
-        for (c, &v) in xi.iter().enumerate() {
+        // Even and odd coordinates in separate accumulators: twice the independent chains.
+        let mut even = [0.0f64; LANES];
+        let mut odd = [0.0f64; LANES];
+        let mut c = 0;
+        while c + 2 <= d {
+            let (v0, v1) = (xi[c], xi[c + 1]);
+            let col0 = &yt[c * m_pad + j0..c * m_pad + j0 + LANES];
+            let col1 = &yt[(c + 1) * m_pad + j0..(c + 1) * m_pad + j0 + LANES];
+            for t in 0..LANES {
+                let e0 = v0 - col0[t];
+                let e1 = v1 - col1[t];
+                even[t] = madd::<FMA>(e0, e0, even[t]);
+                odd[t] = madd::<FMA>(e1, e1, odd[t]);
+            }
+            c += 2;
+        }
+        if c < d {
             let col = &yt[c * m_pad + j0..c * m_pad + j0 + LANES];
             for t in 0..LANES {
-                let diff = v - col[t];
-                acc[t] += diff * diff;
+                let e = xi[c] - col[t];
+                even[t] = madd::<FMA>(e, e, even[t]);
             }
         }
-        scratch[j0..j0 + LANES].copy_from_slice(&acc);
+        for t in 0..LANES {
+            scratch[j0 + t] = even[t] + odd[t];
+        }
         j0 += LANES;
     }
     for (o, &d2) in out.iter_mut().zip(&scratch[..count]) {
@@ -73,14 +119,14 @@ fn rbf_row(xi: &[f64], yt: &[f64], m_pad: usize, gamma: f64, out: &mut [f64], sc
 }
 
 #[inline(always)]
-fn rbf_gram_generic(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
+fn rbf_gram_generic<const FMA: bool>(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
     let (xt, m_pad) = transpose_padded(x, n, d);
     let mut scratch = vec![0.0; m_pad];
     for i in 0..n {
         // Lower triangle of row i (j < i), then mirrored.
         let (head, tail) = k.split_at_mut(i * n);
         let row_i = &mut tail[..n];
-        rbf_row(&x[i * d..(i + 1) * d], &xt, m_pad, gamma, &mut row_i[..i], &mut scratch);
+        rbf_row::<FMA>(&x[i * d..(i + 1) * d], &xt, m_pad, gamma, &mut row_i[..i], &mut scratch);
         row_i[i] = 1.0 + jitter;
         for j in 0..i {
             head[j * n + i] = row_i[j];
@@ -88,22 +134,22 @@ fn rbf_gram_generic(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &
     }
 }
 
-dispatch! {
+dispatch! { fused
     /// The n × n rbf kernel matrix with `jitter` on the diagonal, into `k`.
     fn rbf_gram => rbf_gram_generic / rbf_gram_avx2(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64])
 }
 
 #[inline(always)]
-fn rbf_cross_generic(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
+fn rbf_cross_generic<const FMA: bool>(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
     let n_y = y.len() / d;
     let (yt, m_pad) = transpose_padded(y, n_y, d);
     let mut scratch = vec![0.0; m_pad];
     for (r, &j) in rows.iter().enumerate() {
-        rbf_row(&x[j * d..(j + 1) * d], &yt, m_pad, gamma, &mut out[r * n_y..(r + 1) * n_y], &mut scratch);
+        rbf_row::<FMA>(&x[j * d..(j + 1) * d], &yt, m_pad, gamma, &mut out[r * n_y..(r + 1) * n_y], &mut scratch);
     }
 }
 
-dispatch! {
+dispatch! { fused
     /// out[r, l] = exp(−γ‖x[rows[r]] − y[l]‖²), |rows| × n_y.
     fn rbf_cross => rbf_cross_generic / rbf_cross_avx2(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64])
 }
@@ -111,7 +157,7 @@ dispatch! {
 /// out (m × d) += W (m × k) · R (k × d), all row-major. Two output rows and 16 columns are
 /// accumulated in registers at a time.
 #[inline(always)]
-fn matmul_acc_generic(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64]) {
+fn matmul_acc_generic<const FMA: bool>(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64]) {
     const WIDTH: usize = 16;
     let full = d / WIDTH * WIDTH;
     let mut i = 0;
@@ -125,8 +171,8 @@ fn matmul_acc_generic(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &
                 let rr = &r[kk * d + c0..kk * d + c0 + WIDTH];
                 let (u0, u1) = (w0[kk], w1[kk]);
                 for t in 0..WIDTH {
-                    a0[t] += u0 * rr[t];
-                    a1[t] += u1 * rr[t];
+                    a0[t] = madd::<FMA>(u0, rr[t], a0[t]);
+                    a1[t] = madd::<FMA>(u1, rr[t], a1[t]);
                 }
             }
             for t in 0..WIDTH {
@@ -157,7 +203,7 @@ fn matmul_acc_generic(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &
     }
 }
 
-dispatch! {
+dispatch! { fused
     /// out (m × d) += W (m × k) · R (k × d), row-major.
     fn matmul_acc => matmul_acc_generic / matmul_acc_avx2(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64])
 }

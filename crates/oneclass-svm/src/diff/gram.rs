@@ -92,6 +92,11 @@ pub(crate) fn gram_vjp(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64], g
         }
     }
     let active: Vec<usize> = (0..n).filter(|&a| touched[a]).collect();
+    gram_vjp_on(kf, x, n, d, k, g, &active)
+}
+
+/// [`gram_vjp`] when G is known to vanish outside the rows and columns `active`.
+pub(crate) fn gram_vjp_on(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64], g: &[f64], active: &[usize]) -> Vec<f64> {
     let m = active.len();
     let mut dx = vec![0.0; n * d];
     if m == 0 {
@@ -108,7 +113,7 @@ pub(crate) fn gram_vjp(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64], g
             };
         }
     }
-    let xa = dense::gather_rows(x, &active, d);
+    let xa = dense::gather_rows(x, active, d);
     let da = weighted_differences(kf, &w, m, m, &xa, &xa, d);
     for (p, &a) in active.iter().enumerate() {
         dx[a * d..(a + 1) * d].copy_from_slice(&da[p * d..(p + 1) * d]);

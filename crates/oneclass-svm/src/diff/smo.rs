@@ -2,6 +2,8 @@
 //! working-set selection of Fan, Chen & Lin (2005) as described in `shared/docs/ocsvm.md`.
 //! No shrinking and no cache: K is dense and n is small.
 
+use super::dense::madd;
+
 /// Replacement for a non-positive curvature K_ii + K_jj − 2K_ij.
 const TAU: f64 = 1e-12;
 
@@ -79,7 +81,7 @@ fn max_of(v: &[f64]) -> f64 {
 
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn smo_run_generic(k: &[f64], n: usize, c: f64, alpha: &mut [f64], grad: &mut [f64], iterations: &mut usize, eps: f64, max_iter: usize) -> bool {
+fn smo_run_generic<const FMA: bool>(k: &[f64], n: usize, c: f64, alpha: &mut [f64], grad: &mut [f64], iterations: &mut usize, eps: f64, max_iter: usize) -> bool {
     let diag: Vec<f64> = (0..n).map(|t| k[t * n + t]).collect();
     // Working-set selection in two vectorised passes per side: candidate values, then their
     // extreme and its first position (the membership tests would be unpredictable branches).
@@ -139,11 +141,11 @@ fn smo_run_generic(k: &[f64], n: usize, c: f64, alpha: &mut [f64], grad: &mut [f
         let dj = alpha[j] - old_j;
         let row_j = &k[j * n..(j + 1) * n];
         for ((g, ki), kj) in grad.iter_mut().zip(row_i).zip(row_j) {
-            *g += di * ki + dj * kj;
+            *g = madd::<FMA>(dj, *kj, madd::<FMA>(di, *ki, *g));
         }
     }
 }
 
-super::dense::dispatch! {
+super::dense::dispatch! { fused
     fn smo_run => smo_run_generic / smo_run_avx2(k: &[f64], n: usize, c: f64, alpha: &mut [f64], grad: &mut [f64], iterations: &mut usize, eps: f64, max_iter: usize) -> bool
 }

@@ -609,7 +609,8 @@ impl SmallSolution {
     pub(crate) fn solution_vjp_inputs(&self, g_alpha: &[f64], g_rho: f64) -> Option<Vec<f64>> {
         self.gradient_factor()?;
         let dk = self.vjp_solution(g_alpha, g_rho).ok()?;
-        Some(gram::gram_vjp(self.kernel, &self.inputs, self.n, self.d, &self.k, &dk))
+        // ∂ℓ/∂K lives on F × support, and F ⊂ support.
+        Some(gram::gram_vjp_on(self.kernel, &self.inputs, self.n, self.d, &self.k, &dk, &self.support))
     }
 
     /// Forward mode of the decision values on a query: df for perturbations of the raw halves;
