@@ -13,24 +13,7 @@ pub(crate) fn has_avx2() -> bool {
 }
 
 /// Defines `$name` calling `$generic`, through an AVX2 + FMA compiled copy when the CPU has it.
-/// With `fused`, `$generic` takes `<const FMA: bool>` (see [`madd`]): true in the AVX2 copy.
 macro_rules! dispatch {
-    (fused $(#[$doc:meta])* fn $name:ident => $generic:ident / $avx:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)?) => {
-        #[cfg(target_arch = "x86_64")]
-        #[target_feature(enable = "avx2,fma")]
-        unsafe fn $avx($($arg: $ty),*) $(-> $ret)? {
-            $generic::<true>($($arg),*)
-        }
-        $(#[$doc])*
-        pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
-            #[cfg(target_arch = "x86_64")]
-            if $crate::diff::dense::has_avx2() {
-                // SAFETY: the CPU supports AVX2 and FMA (checked at run time).
-                return unsafe { $avx($($arg),*) };
-            }
-            $generic::<false>($($arg),*)
-        }
-    };
     ($(#[$doc:meta])* fn $name:ident => $generic:ident / $avx:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)?) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
@@ -50,17 +33,6 @@ macro_rules! dispatch {
 }
 pub(crate) use dispatch;
 
-/// a·b + c, fused when `FMA` (only instantiated so inside AVX2 + FMA code, where it is one
-/// instruction; elsewhere `mul_add` would be a slow library call).
-#[inline(always)]
-pub(crate) fn madd<const FMA: bool>(a: f64, b: f64, c: f64) -> f64 {
-    if FMA {
-        a.mul_add(b, c)
-    } else {
-        a * b + c
-    }
-}
-
 /// Output block of the distance loops: 16 f64 = four AVX2 registers of accumulators.
 const LANES: usize = 16;
 
@@ -77,79 +49,121 @@ pub(crate) fn transpose_padded(x: &[f64], m: usize, d: usize) -> (Vec<f64>, usiz
     (t, m_pad)
 }
 
-/// out[j] = exp(−γ‖xi − y_j‖²) for j < out.len(), y given transposed (`yt`, rows of m_pad);
-/// `scratch` holds m_pad values.
+/// Dot products of two points with `count` (a multiple of LANES) transposed points:
+/// s0[j] = ⟨x0, y_j⟩, s1[j] = ⟨x1, y_j⟩. Both rows share every load of `yt`.
 #[inline(always)]
-fn rbf_row<const FMA: bool>(xi: &[f64], yt: &[f64], m_pad: usize, gamma: f64, out: &mut [f64], scratch: &mut [f64]) {
-    let d = xi.len();
-    let count = out.len().div_ceil(LANES) * LANES;
+fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]) {
     let mut j0 = 0;
     while j0 < count {
-        // Even and odd coordinates in separate accumulators: twice the independent chains.
-        let mut even = [0.0f64; LANES];
-        let mut odd = [0.0f64; LANES];
-        let mut c = 0;
-        while c + 2 <= d {
-            let (v0, v1) = (xi[c], xi[c + 1]);
-            let col0 = &yt[c * m_pad + j0..c * m_pad + j0 + LANES];
-            let col1 = &yt[(c + 1) * m_pad + j0..(c + 1) * m_pad + j0 + LANES];
-            for t in 0..LANES {
-                let e0 = v0 - col0[t];
-                let e1 = v1 - col1[t];
-                even[t] = madd::<FMA>(e0, e0, even[t]);
-                odd[t] = madd::<FMA>(e1, e1, odd[t]);
-            }
-            c += 2;
-        }
-        if c < d {
+        let mut a0 = [0.0f64; LANES];
+        let mut a1 = [0.0f64; LANES];
+        for (c, (&v0, &v1)) in x0.iter().zip(x1).enumerate() {
             let col = &yt[c * m_pad + j0..c * m_pad + j0 + LANES];
             for t in 0..LANES {
-                let e = xi[c] - col[t];
-                even[t] = madd::<FMA>(e, e, even[t]);
+                a0[t] += v0 * col[t];
+                a1[t] += v1 * col[t];
             }
         }
-        for t in 0..LANES {
-            scratch[j0 + t] = even[t] + odd[t];
-        }
+        s0[j0..j0 + LANES].copy_from_slice(&a0);
+        s1[j0..j0 + LANES].copy_from_slice(&a1);
         j0 += LANES;
     }
-    for (o, &d2) in out.iter_mut().zip(&scratch[..count]) {
+}
+
+/// out[j] = exp(−γ·max(0, ‖x‖² + ‖y_j‖² − 2⟨x, y_j⟩)) from the dot products.
+#[inline(always)]
+fn rbf_from_dots(x_sq: f64, y_sq: &[f64], dots: &[f64], gamma: f64, out: &mut [f64]) {
+    for ((o, &ys), &dt) in out.iter_mut().zip(y_sq).zip(dots) {
+        let d2 = (x_sq + ys - 2.0 * dt).max(0.0);
         *o = exp_nonpositive(-gamma * d2);
     }
 }
 
+/// Rows of `x` (m × d) minus `mean`, and their squared norms. Distances are computed as
+/// ‖x‖² + ‖y‖² − 2⟨x, y⟩ on data centred at the support half's mean, which bounds the
+/// cancellation error of a squared distance by a few ulps of d·Var (≈ 1e-15 relative in K).
 #[inline(always)]
-fn rbf_gram_generic<const FMA: bool>(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
-    let (xt, m_pad) = transpose_padded(x, n, d);
-    let mut scratch = vec![0.0; m_pad];
+fn centre(x: &[f64], d: usize, mean: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let mut out = vec![0.0; x.len()];
+    for (o, row) in out.chunks_exact_mut(d).zip(x.chunks_exact(d)) {
+        for ((ov, v), m) in o.iter_mut().zip(row).zip(mean) {
+            *ov = v - m;
+        }
+    }
+    let sq = out.chunks_exact(d).map(|row| lane_sum(row, |v| v * v)).collect();
+    (out, sq)
+}
+
+#[inline(always)]
+fn column_mean(x: &[f64], d: usize) -> Vec<f64> {
+    let mut mean = vec![0.0; d];
+    let n = x.len() / d;
+    for row in x.chunks_exact(d) {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v;
+        }
+    }
+    let inv = 1.0 / n.max(1) as f64;
+    mean.iter_mut().for_each(|m| *m *= inv);
+    mean
+}
+
+#[inline(always)]
+fn rbf_gram_generic(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
+    let (xc, sq) = centre(x, d, &column_mean(x, d));
+    let (xt, m_pad) = transpose_padded(&xc, n, d);
+    let mut s0 = vec![0.0; m_pad];
+    let mut s1 = vec![0.0; m_pad];
+    // Lower triangle, two rows at a time (row i needs j < i), then mirrored.
+    let mut i = 0;
+    while i < n {
+        let pair = i + 1 < n;
+        let i1 = if pair { i + 1 } else { i };
+        let count = i1.div_ceil(LANES) * LANES;
+        dots2(&xc[i * d..(i + 1) * d], &xc[i1 * d..(i1 + 1) * d], &xt, m_pad, count, &mut s0, &mut s1);
+        rbf_from_dots(sq[i], &sq[..i], &s0[..i], gamma, &mut k[i * n..i * n + i]);
+        if pair {
+            rbf_from_dots(sq[i1], &sq[..i1], &s1[..i1], gamma, &mut k[i1 * n..i1 * n + i1]);
+        }
+        i += 2;
+    }
     for i in 0..n {
-        // Lower triangle of row i (j < i), then mirrored.
-        let (head, tail) = k.split_at_mut(i * n);
-        let row_i = &mut tail[..n];
-        rbf_row::<FMA>(&x[i * d..(i + 1) * d], &xt, m_pad, gamma, &mut row_i[..i], &mut scratch);
-        row_i[i] = 1.0 + jitter;
+        k[i * n + i] = 1.0 + jitter;
         for j in 0..i {
-            head[j * n + i] = row_i[j];
+            k[j * n + i] = k[i * n + j];
         }
     }
 }
 
-dispatch! { fused
+dispatch! {
     /// The n × n rbf kernel matrix with `jitter` on the diagonal, into `k`.
     fn rbf_gram => rbf_gram_generic / rbf_gram_avx2(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64])
 }
 
 #[inline(always)]
-fn rbf_cross_generic<const FMA: bool>(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
+fn rbf_cross_generic(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
     let n_y = y.len() / d;
-    let (yt, m_pad) = transpose_padded(y, n_y, d);
-    let mut scratch = vec![0.0; m_pad];
-    for (r, &j) in rows.iter().enumerate() {
-        rbf_row::<FMA>(&x[j * d..(j + 1) * d], &yt, m_pad, gamma, &mut out[r * n_y..(r + 1) * n_y], &mut scratch);
+    let mean = column_mean(x, d);
+    let (yc, y_sq) = centre(y, d, &mean);
+    let (xs, x_sq) = centre(&gather_rows(x, rows, d), d, &mean);
+    let (yt, m_pad) = transpose_padded(&yc, n_y, d);
+    let count = m_pad;
+    let mut s0 = vec![0.0; m_pad];
+    let mut s1 = vec![0.0; m_pad];
+    let m = rows.len();
+    let mut r = 0;
+    while r < m {
+        let r1 = if r + 1 < m { r + 1 } else { r };
+        dots2(&xs[r * d..(r + 1) * d], &xs[r1 * d..(r1 + 1) * d], &yt, m_pad, count, &mut s0, &mut s1);
+        rbf_from_dots(x_sq[r], &y_sq, &s0[..n_y], gamma, &mut out[r * n_y..(r + 1) * n_y]);
+        if r1 != r {
+            rbf_from_dots(x_sq[r1], &y_sq, &s1[..n_y], gamma, &mut out[r1 * n_y..(r1 + 1) * n_y]);
+        }
+        r += 2;
     }
 }
 
-dispatch! { fused
+dispatch! {
     /// out[r, l] = exp(−γ‖x[rows[r]] − y[l]‖²), |rows| × n_y.
     fn rbf_cross => rbf_cross_generic / rbf_cross_avx2(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64])
 }
@@ -157,7 +171,7 @@ dispatch! { fused
 /// out (m × d) += W (m × k) · R (k × d), all row-major. Two output rows and 16 columns are
 /// accumulated in registers at a time.
 #[inline(always)]
-fn matmul_acc_generic<const FMA: bool>(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64]) {
+fn matmul_acc_generic(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64]) {
     const WIDTH: usize = 16;
     let full = d / WIDTH * WIDTH;
     let mut i = 0;
@@ -171,8 +185,8 @@ fn matmul_acc_generic<const FMA: bool>(w: &[f64], m: usize, k: usize, r: &[f64],
                 let rr = &r[kk * d + c0..kk * d + c0 + WIDTH];
                 let (u0, u1) = (w0[kk], w1[kk]);
                 for t in 0..WIDTH {
-                    a0[t] = madd::<FMA>(u0, rr[t], a0[t]);
-                    a1[t] = madd::<FMA>(u1, rr[t], a1[t]);
+                    a0[t] += u0 * rr[t];
+                    a1[t] += u1 * rr[t];
                 }
             }
             for t in 0..WIDTH {
@@ -203,7 +217,7 @@ fn matmul_acc_generic<const FMA: bool>(w: &[f64], m: usize, k: usize, r: &[f64],
     }
 }
 
-dispatch! { fused
+dispatch! {
     /// out (m × d) += W (m × k) · R (k × d), row-major.
     fn matmul_acc => matmul_acc_generic / matmul_acc_avx2(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64])
 }

@@ -4,8 +4,6 @@
 //! With F (free), B (α = C) and Z (α = 0): M [α_F; −ρ] = [−K_FB α_B; 1 − |B|C],
 //! M = [K_FF 1; 1ᵀ 0]. M is symmetric indefinite; it is factored by LU with partial pivoting.
 
-use super::dense::madd;
-
 /// LU factors (partial pivoting) of the bordered matrix M of a free set.
 #[derive(Clone, Debug)]
 pub(crate) struct KktFactor {
@@ -63,7 +61,7 @@ impl KktFactor {
 /// LU with partial pivoting of the row-major m × m matrix `a`, in place; false when a pivot is
 /// negligible (below 4·ε·m·max|a|): M is then treated as singular.
 #[inline(always)]
-fn lu_in_place_generic<const FMA: bool>(a: &mut [f64], m: usize, piv: &mut [usize]) -> bool {
+fn lu_in_place_generic(a: &mut [f64], m: usize, piv: &mut [usize]) -> bool {
     let max_abs = a.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
     let threshold = 4.0 * f64::EPSILON * m as f64 * max_abs;
     for col in 0..m {
@@ -92,7 +90,7 @@ fn lu_in_place_generic<const FMA: bool>(a: &mut [f64], m: usize, piv: &mut [usiz
             row[col] = factor;
             if factor != 0.0 {
                 for (x, u) in row[col + 1..].iter_mut().zip(&pivot_row[col + 1..]) {
-                    *x = madd::<FMA>(-factor, *u, *x);
+                    *x -= factor * u;
                 }
             }
         }
@@ -100,7 +98,7 @@ fn lu_in_place_generic<const FMA: bool>(a: &mut [f64], m: usize, piv: &mut [usiz
     true
 }
 
-super::dense::dispatch! { fused
+super::dense::dispatch! {
     fn lu_in_place => lu_in_place_generic / lu_in_place_avx2(a: &mut [f64], m: usize, piv: &mut [usize]) -> bool
 }
 

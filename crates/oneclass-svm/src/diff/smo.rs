@@ -2,8 +2,6 @@
 //! working-set selection of Fan, Chen & Lin (2005) as described in `shared/docs/ocsvm.md`.
 //! No shrinking and no cache: K is dense and n is small.
 
-use super::dense::madd;
-
 /// Replacement for a non-positive curvature K_ii + K_jj − 2K_ij.
 const TAU: f64 = 1e-12;
 
@@ -79,9 +77,22 @@ fn max_of(v: &[f64]) -> f64 {
     m
 }
 
+/// First index holding `m` (0 if none), testing four entries per branch.
+#[inline(always)]
+fn first_index_of(v: &[f64], m: f64) -> usize {
+    let mut chunks = v.chunks_exact(4);
+    for (ci, ch) in (&mut chunks).enumerate() {
+        if (ch[0] == m) | (ch[1] == m) | (ch[2] == m) | (ch[3] == m) {
+            return 4 * ci + ch.iter().position(|&x| x == m).unwrap_or(0);
+        }
+    }
+    let base = v.len() - chunks.remainder().len();
+    base + chunks.remainder().iter().position(|&x| x == m).unwrap_or(0)
+}
+
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn smo_run_generic<const FMA: bool>(k: &[f64], n: usize, c: f64, alpha: &mut [f64], grad: &mut [f64], iterations: &mut usize, eps: f64, max_iter: usize) -> bool {
+fn smo_run_generic(k: &[f64], n: usize, c: f64, alpha: &mut [f64], grad: &mut [f64], iterations: &mut usize, eps: f64, max_iter: usize) -> bool {
     let diag: Vec<f64> = (0..n).map(|t| k[t * n + t]).collect();
     // Working-set selection in two vectorised passes per side: candidate values, then their
     // extreme and its first position (the membership tests would be unpredictable branches).
@@ -90,32 +101,33 @@ fn smo_run_generic<const FMA: bool>(k: &[f64], n: usize, c: f64, alpha: &mut [f6
     let mut gain = vec![0.0; n];
     loop {
         // i: the most violating variable that can grow.
-        for t in 0..n {
-            up[t] = if alpha[t] < c { -grad[t] } else { f64::NEG_INFINITY };
+        for ((u, &a), &g) in up.iter_mut().zip(alpha.iter()).zip(grad.iter()) {
+            *u = if a < c { -g } else { f64::NEG_INFINITY };
         }
         let gmax = max_of(&up);
         if gmax == f64::NEG_INFINITY {
             return true;
         }
-        let i = up.iter().position(|&v| v == gmax).unwrap_or(0);
-        // j: the partner that can shrink with the largest second-order decrease −b²/quad.
+        let i = first_index_of(&up, gmax);
+        // j: the partner that can shrink with the largest second-order decrease b²/quad.
         let kii = diag[i];
         let row_i = &k[i * n..(i + 1) * n];
-        for t in 0..n {
-            let g = grad[t];
-            let positive = alpha[t] > 0.0;
-            down[t] = if positive { g } else { f64::NEG_INFINITY };
-            let b = gmax + g;
-            let quad = kii + diag[t] - 2.0 * row_i[t];
+        for ((dn, &a), &g) in down.iter_mut().zip(alpha.iter()).zip(grad.iter()) {
+            *dn = if a > 0.0 { g } else { f64::NEG_INFINITY };
+        }
+        for (((gn, &dn), &kt), &kit) in gain.iter_mut().zip(down.iter()).zip(diag.iter()).zip(row_i) {
+            // dn = −∞ (not shrinkable) gives b = −∞ and no gain.
+            let b = gmax + dn;
+            let quad = kii + kt - 2.0 * kit;
             let quad = if quad > 0.0 { quad } else { TAU };
-            gain[t] = if positive && b > 0.0 { b * b / quad } else { f64::NEG_INFINITY };
+            *gn = if b > 0.0 { b * b / quad } else { f64::NEG_INFINITY };
         }
         let gmax2 = max_of(&down);
         let best = max_of(&gain);
         if gmax + gmax2 < eps || best == f64::NEG_INFINITY {
             return true;
         }
-        let j = gain.iter().position(|&v| v == best).unwrap_or(0);
+        let j = first_index_of(&gain, best);
         if *iterations >= max_iter {
             return false;
         }
@@ -141,11 +153,11 @@ fn smo_run_generic<const FMA: bool>(k: &[f64], n: usize, c: f64, alpha: &mut [f6
         let dj = alpha[j] - old_j;
         let row_j = &k[j * n..(j + 1) * n];
         for ((g, ki), kj) in grad.iter_mut().zip(row_i).zip(row_j) {
-            *g = madd::<FMA>(dj, *kj, madd::<FMA>(di, *ki, *g));
+            *g += di * ki + dj * kj;
         }
     }
 }
 
-super::dense::dispatch! { fused
+super::dense::dispatch! {
     fn smo_run => smo_run_generic / smo_run_avx2(k: &[f64], n: usize, c: f64, alpha: &mut [f64], grad: &mut [f64], iterations: &mut usize, eps: f64, max_iter: usize) -> bool
 }

@@ -1,0 +1,600 @@
+//! Networks: LeNet-type convolutional auto-encoders (Deep SVDD / Deep SAD, OgAE) and MLPs.
+//!
+//! Weights are drawn from a seeded ChaCha8 stream on the host (not from the backend's global
+//! generator), so the same seed gives the same initial network on every backend and in every
+//! thread. The initialisation is PyTorch's default (uniform ±1/√fan_in), the one the reference
+//! implementations train from.
+
+use burn::config::Config;
+use burn::module::{Module, Param, RunningState};
+use burn::tensor::activation::{leaky_relu, sigmoid};
+use burn::tensor::module::{conv2d, conv_transpose2d, interpolate, linear, max_pool2d};
+use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, InterpolateMode, InterpolateOptions, MaxPoolOptions};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{invalid, Result};
+
+fn uniform_tensor<const D: usize>(shape: [usize; D], bound: f64, rng: &mut ChaCha8Rng, device: &Device) -> Tensor<D> {
+    let n: usize = shape.iter().product();
+    let values: Vec<f32> = (0..n).map(|_| rng.random_range(-bound..bound) as f32).collect();
+    Tensor::from_data(TensorData::new(values, shape), device)
+}
+
+/// Batch normalisation over the channel axis, optionally without affine parameters
+/// (Deep SVDD removes them: a learnable shift would let the network reach the centre trivially).
+/// Training uses the batch statistics and updates running ones with PyTorch's convention
+/// (momentum 0.1, unbiased running variance); inference (inputs on a device without autodiff)
+/// uses the running statistics.
+#[derive(Module, Debug)]
+pub struct BatchNorm {
+    pub gamma: Option<Param<Tensor<1>>>,
+    pub beta: Option<Param<Tensor<1>>>,
+    pub running_mean: RunningState<Tensor<1>>,
+    pub running_var: RunningState<Tensor<1>>,
+    pub epsilon: f64,
+    pub momentum: f64,
+}
+
+impl BatchNorm {
+    pub fn new(features: usize, epsilon: f64, affine: bool, device: &Device) -> Self {
+        Self {
+            gamma: affine.then(|| Param::from_tensor(Tensor::ones([features], device))),
+            beta: affine.then(|| Param::from_tensor(Tensor::zeros([features], device))),
+            running_mean: RunningState::new(Tensor::zeros([features], device)),
+            running_var: RunningState::new(Tensor::ones([features], device)),
+            epsilon,
+            momentum: 0.1,
+        }
+    }
+
+    /// `x`: `[batch, features, ...]` with `D` = 2 (dense) or 4 (images).
+    pub fn forward<const D: usize>(&self, x: Tensor<D>) -> Tensor<D> {
+        let dims = x.dims();
+        let features = dims[1];
+        let device = x.device();
+        // Statistics over every axis except the channel one.
+        let mut bshape = [1usize; D];
+        bshape[1] = features;
+        let normalised = if device.is_autodiff() {
+            let count: usize = dims.iter().enumerate().filter(|(i, _)| *i != 1).map(|(_, d)| *d).product();
+            let xt = x.clone().swap_dims(0, 1).reshape([features, count]);
+            let mean = xt.clone().mean_dim(1); // [features, 1]
+            let centred = xt - mean.clone();
+            let var = centred.clone().powi_scalar(2).mean_dim(1); // biased, as in training-mode BN
+            let unbiased = var.clone().detach().mul_scalar(count as f64 / (count.max(2) - 1) as f64);
+            let m = self.momentum;
+            let rm = self.running_mean.value_sync().to_device(&device);
+            let rv = self.running_var.value_sync().to_device(&device);
+            self.running_mean.update(rm.mul_scalar(1.0 - m).add(mean.clone().detach().reshape([features]).mul_scalar(m)).detach());
+            self.running_var.update(rv.mul_scalar(1.0 - m).add(unbiased.reshape([features]).mul_scalar(m)).detach());
+            let mean = mean.reshape(bshape);
+            let std = var.add_scalar(self.epsilon).sqrt().reshape(bshape);
+            (x - mean) / std
+        } else {
+            let mean = self.running_mean.value().to_device(&device).reshape(bshape);
+            let std = self.running_var.value().to_device(&device).add_scalar(self.epsilon).sqrt().reshape(bshape);
+            (x - mean) / std
+        };
+        match (&self.gamma, &self.beta) {
+            (Some(g), Some(b)) => normalised * g.val().reshape(bshape) + b.val().reshape(bshape),
+            _ => normalised,
+        }
+    }
+}
+
+/// Dense layer `y = x W (+ b)`, `W: [in, out]`.
+#[derive(Module, Debug)]
+pub struct Dense {
+    pub weight: Param<Tensor<2>>,
+    pub bias: Option<Param<Tensor<1>>>,
+}
+
+impl Dense {
+    pub fn new(d_in: usize, d_out: usize, bias: bool, rng: &mut ChaCha8Rng, device: &Device) -> Self {
+        let bound = 1.0 / (d_in as f64).sqrt();
+        let weight = Param::from_tensor(uniform_tensor([d_in, d_out], bound, rng, device));
+        let bias = bias.then(|| Param::from_tensor(uniform_tensor([d_out], bound, rng, device)));
+        Self { weight, bias }
+    }
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        linear(x, self.weight.val(), self.bias.as_ref().map(|b| b.val()))
+    }
+}
+
+/// 2-D convolution, stride 1, "same" padding (odd kernel).
+#[derive(Module, Debug)]
+pub struct Conv {
+    pub weight: Param<Tensor<4>>,
+    pub bias: Option<Param<Tensor<1>>>,
+    pub padding: usize,
+    pub transposed: bool,
+}
+
+impl Conv {
+    pub fn new(c_in: usize, c_out: usize, kernel: usize, bias: bool, transposed: bool, rng: &mut ChaCha8Rng, device: &Device) -> Self {
+        // PyTorch computes fan_in from weight.shape[1] * k * k for both kinds of layer.
+        let (shape, fan_in) = if transposed {
+            ([c_in, c_out, kernel, kernel], c_out * kernel * kernel)
+        } else {
+            ([c_out, c_in, kernel, kernel], c_in * kernel * kernel)
+        };
+        let bound = 1.0 / (fan_in as f64).sqrt();
+        let weight = Param::from_tensor(uniform_tensor(shape, bound, rng, device));
+        let bias = bias.then(|| Param::from_tensor(uniform_tensor([c_out], bound, rng, device)));
+        Self { weight, bias, padding: kernel / 2, transposed }
+    }
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let (w, b, p) = (self.weight.val(), self.bias.as_ref().map(|b| b.val()), self.padding);
+        if self.transposed {
+            conv_transpose2d(x, w, b, ConvTransposeOptions::new([1, 1], [p, p], [0, 0], [1, 1], 1))
+        } else {
+            conv2d(x, w, b, ConvOptions::new([1, 1], [p, p], [1, 1], 1))
+        }
+    }
+}
+
+/// A convolutional (LeNet-type) encoder with an optional mirrored decoder.
+///
+/// Encoder: per entry of `channels`, conv k×k → BN → LeakyReLU → 2×2 max-pool; flatten;
+/// dense layers `dense` (each → BN → LeakyReLU); dense → `rep_dim`.
+/// Decoder: dense `latent → channels.last × h' × w'` (through the reversed `dense` widths),
+/// LeakyReLU; per entry of `decoder_channels`: nearest 2× upsampling → transposed conv → BN →
+/// LeakyReLU; transposed conv to the input channels; sigmoid.
+#[derive(Config, Debug)]
+pub struct ConvNetConfig {
+    /// Input shape `[channels, height, width]`.
+    pub input_shape: [usize; 3],
+    /// Output channels of the convolution blocks.
+    pub channels: Vec<usize>,
+    /// Dense hidden widths between the flattened feature map and the representation.
+    pub dense: Vec<usize>,
+    /// Representation (latent) size.
+    pub rep_dim: usize,
+    #[config(default = 5)]
+    pub kernel: usize,
+    /// Bias terms in every layer (Deep SVDD needs `false` against hypersphere collapse).
+    #[config(default = false)]
+    pub bias: bool,
+    /// Learnable BatchNorm scale and shift.
+    #[config(default = false)]
+    pub bn_affine: bool,
+    #[config(default = 1e-4)]
+    pub bn_eps: f64,
+    #[config(default = 0.1)]
+    pub leaky_slope: f64,
+    /// Channels of the decoder's upsampling blocks; `None` = `channels` reversed.
+    #[config(default = "None")]
+    pub decoder_channels: Option<Vec<usize>>,
+}
+
+impl ConvNetConfig {
+    /// Deep SVDD MNIST LeNet: conv 8 → 4 (5×5), dense → 32, bias-free, affine-free BN.
+    pub fn mnist_lenet(input_shape: [usize; 3]) -> Self {
+        Self::new(input_shape, vec![8, 4], vec![], 32)
+    }
+    /// Deep SVDD Fashion-MNIST LeNet: conv 16 → 32, dense 64, rep 32 (seed 004, appendix B).
+    pub fn fmnist_lenet(input_shape: [usize; 3]) -> Self {
+        Self::new(input_shape, vec![16, 32], vec![64], 32)
+    }
+    /// Deep SVDD CIFAR-10 LeNet: conv 32 → 64 → 128, dense → 128.
+    pub fn cifar10_lenet(input_shape: [usize; 3]) -> Self {
+        Self::new(input_shape, vec![32, 64, 128], vec![], 128)
+    }
+    /// OgAE MNIST auto-encoder (seed 001): conv 4 → 8, dense → 32, decoder 8 → 8 → 4 → 1,
+    /// with bias terms and affine BatchNorm (PyTorch defaults).
+    pub fn ogae_mnist(input_shape: [usize; 3]) -> Self {
+        Self::new(input_shape, vec![4, 8], vec![], 32)
+            .with_bias(true)
+            .with_bn_affine(true)
+            .with_bn_eps(1e-5)
+            .with_leaky_slope(0.01)
+    }
+
+    fn decoder_channels_or_default(&self) -> Vec<usize> {
+        self.decoder_channels.clone().unwrap_or_else(|| self.channels.iter().rev().copied().collect())
+    }
+
+    /// Spatial size after the pooling blocks.
+    fn bottleneck(&self) -> (usize, usize) {
+        let f = 1usize << self.channels.len();
+        (self.input_shape[1] / f, self.input_shape[2] / f)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let [c, h, w] = self.input_shape;
+        if c == 0 || h == 0 || w == 0 {
+            return Err(invalid("input_shape", format!("{:?} has a zero", self.input_shape)));
+        }
+        if self.channels.is_empty() || self.channels.contains(&0) {
+            return Err(invalid("channels", "needs at least one positive channel count"));
+        }
+        let f = 1usize << self.channels.len();
+        if h % f != 0 || w % f != 0 {
+            return Err(invalid(
+                "channels",
+                format!("{} pooling blocks need height and width divisible by {f}; the images are {h}×{w}", self.channels.len()),
+            ));
+        }
+        if self.kernel % 2 == 0 || self.kernel == 0 {
+            return Err(invalid("kernel", format!("{} must be odd (same padding)", self.kernel)));
+        }
+        if self.rep_dim == 0 || self.dense.contains(&0) {
+            return Err(invalid("rep_dim", "widths must be positive"));
+        }
+        let dec = self.decoder_channels_or_default();
+        if dec.len() != self.channels.len() || dec.contains(&0) {
+            return Err(invalid("decoder_channels", format!("needs {} positive entries (one per pooling block)", self.channels.len())));
+        }
+        Ok(())
+    }
+
+    pub fn init_encoder(&self, rng: &mut ChaCha8Rng, device: &Device) -> ConvEncoder {
+        let mut convs = Vec::new();
+        let mut bns = Vec::new();
+        let mut c_in = self.input_shape[0];
+        for &c in &self.channels {
+            convs.push(Conv::new(c_in, c, self.kernel, self.bias, false, rng, device));
+            bns.push(BatchNorm::new(c, self.bn_eps, self.bn_affine, device));
+            c_in = c;
+        }
+        let (h, w) = self.bottleneck();
+        let mut d_in = c_in * h * w;
+        let mut dense = Vec::new();
+        let mut dense_bns = Vec::new();
+        for &d in &self.dense {
+            dense.push(Dense::new(d_in, d, self.bias, rng, device));
+            dense_bns.push(BatchNorm::new(d, self.bn_eps, self.bn_affine, device));
+            d_in = d;
+        }
+        let out = Dense::new(d_in, self.rep_dim, self.bias, rng, device);
+        ConvEncoder { convs, bns, dense, dense_bns, out, slope: self.leaky_slope }
+    }
+
+    /// Decoder from a `latent_dim`-vector (`rep_dim` for an AE, the VAE's latent size for a VAE).
+    pub fn init_decoder(&self, latent_dim: usize, rng: &mut ChaCha8Rng, device: &Device) -> ConvDecoder {
+        let (h, w) = self.bottleneck();
+        let c_last = *self.channels.last().expect("validated: channels is not empty");
+        let mut d_in = latent_dim;
+        let mut dense = Vec::new();
+        let mut dense_bns = Vec::new();
+        for &d in self.dense.iter().rev() {
+            dense.push(Dense::new(d_in, d, self.bias, rng, device));
+            dense_bns.push(BatchNorm::new(d, self.bn_eps, self.bn_affine, device));
+            d_in = d;
+        }
+        let input = Dense::new(d_in, c_last * h * w, self.bias, rng, device);
+        let mut deconvs = Vec::new();
+        let mut bns = Vec::new();
+        let mut c_in = c_last;
+        for c in self.decoder_channels_or_default() {
+            deconvs.push(Conv::new(c_in, c, self.kernel, self.bias, true, rng, device));
+            bns.push(BatchNorm::new(c, self.bn_eps, self.bn_affine, device));
+            c_in = c;
+        }
+        let out = Conv::new(c_in, self.input_shape[0], self.kernel, self.bias, true, rng, device);
+        ConvDecoder { dense, dense_bns, input, map_shape: [c_last, h, w], deconvs, bns, out, slope: self.leaky_slope }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct ConvEncoder {
+    pub convs: Vec<Conv>,
+    pub bns: Vec<BatchNorm>,
+    pub dense: Vec<Dense>,
+    pub dense_bns: Vec<BatchNorm>,
+    pub out: Dense,
+    pub slope: f64,
+}
+
+impl ConvEncoder {
+    /// `[batch, C, H, W]` → `[batch, rep_dim]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let mut x = x;
+        for (conv, bn) in self.convs.iter().zip(&self.bns) {
+            x = max_pool2d(leaky_relu(bn.forward(conv.forward(x)), self.slope), MaxPoolOptions::new([2, 2]));
+        }
+        let [b, c, h, w] = x.dims();
+        let mut z = x.reshape([b, c * h * w]);
+        for (dense, bn) in self.dense.iter().zip(&self.dense_bns) {
+            z = leaky_relu(bn.forward(dense.forward(z)), self.slope);
+        }
+        self.out.forward(z)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct ConvDecoder {
+    pub dense: Vec<Dense>,
+    pub dense_bns: Vec<BatchNorm>,
+    pub input: Dense,
+    pub map_shape: [usize; 3],
+    pub deconvs: Vec<Conv>,
+    pub bns: Vec<BatchNorm>,
+    pub out: Conv,
+    pub slope: f64,
+}
+
+impl ConvDecoder {
+    /// `[batch, latent]` → `[batch, C, H, W]` in (0, 1).
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+        let mut z = z;
+        for (dense, bn) in self.dense.iter().zip(&self.dense_bns) {
+            z = leaky_relu(bn.forward(dense.forward(z)), self.slope);
+        }
+        let [c, h, w] = self.map_shape;
+        let b = z.dims()[0];
+        let mut x = leaky_relu(self.input.forward(z).reshape([b, c, h, w]), self.slope);
+        for (deconv, bn) in self.deconvs.iter().zip(&self.bns) {
+            let [_, _, hh, ww] = x.dims();
+            x = interpolate(x, InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * hh, 2 * ww]));
+            x = leaky_relu(bn.forward(deconv.forward(x)), self.slope);
+        }
+        sigmoid(self.out.forward(x))
+    }
+}
+
+/// A multilayer perceptron for tabular data: per hidden width dense → BN → LeakyReLU, then dense
+/// → `rep_dim`. The decoder mirrors it and ends in a sigmoid (inputs are min-max scaled).
+#[derive(Config, Debug)]
+pub struct MlpNetConfig {
+    pub input_dim: usize,
+    pub hidden: Vec<usize>,
+    pub rep_dim: usize,
+    #[config(default = false)]
+    pub bias: bool,
+    #[config(default = false)]
+    pub bn_affine: bool,
+    #[config(default = 1e-4)]
+    pub bn_eps: f64,
+    #[config(default = 0.1)]
+    pub leaky_slope: f64,
+    /// Sigmoid on the reconstruction (inputs scaled to [0, 1]).
+    #[config(default = true)]
+    pub output_sigmoid: bool,
+}
+
+impl MlpNetConfig {
+    /// The Deep SVDD / Deep SAD tabular defaults by input size: [128, 64] → 32 for wide
+    /// tables (arrhythmia), [32, 16] → 8 otherwise.
+    pub fn for_input(input_dim: usize) -> Self {
+        if input_dim >= 100 {
+            Self::new(input_dim, vec![128, 64], 32)
+        } else {
+            Self::new(input_dim, vec![32, 16], 8)
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if self.input_dim == 0 || self.rep_dim == 0 || self.hidden.contains(&0) {
+            return Err(invalid("hidden", "widths and the input size must be positive"));
+        }
+        Ok(())
+    }
+
+    pub fn init_encoder(&self, rng: &mut ChaCha8Rng, device: &Device) -> MlpEncoder {
+        let mut layers = Vec::new();
+        let mut bns = Vec::new();
+        let mut d_in = self.input_dim;
+        for &d in &self.hidden {
+            layers.push(Dense::new(d_in, d, self.bias, rng, device));
+            bns.push(BatchNorm::new(d, self.bn_eps, self.bn_affine, device));
+            d_in = d;
+        }
+        let out = Dense::new(d_in, self.rep_dim, self.bias, rng, device);
+        MlpEncoder { layers, bns, out, slope: self.leaky_slope }
+    }
+
+    pub fn init_decoder(&self, latent_dim: usize, rng: &mut ChaCha8Rng, device: &Device) -> MlpDecoder {
+        let mut layers = Vec::new();
+        let mut bns = Vec::new();
+        let mut d_in = latent_dim;
+        for &d in self.hidden.iter().rev() {
+            layers.push(Dense::new(d_in, d, self.bias, rng, device));
+            bns.push(BatchNorm::new(d, self.bn_eps, self.bn_affine, device));
+            d_in = d;
+        }
+        let out = Dense::new(d_in, self.input_dim, self.bias, rng, device);
+        MlpDecoder { layers, bns, out, slope: self.leaky_slope, sigmoid: self.output_sigmoid }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct MlpEncoder {
+    pub layers: Vec<Dense>,
+    pub bns: Vec<BatchNorm>,
+    pub out: Dense,
+    pub slope: f64,
+}
+
+impl MlpEncoder {
+    pub fn forward(&self, x: Tensor<2>) -> Tensor<2> {
+        let mut x = x;
+        for (layer, bn) in self.layers.iter().zip(&self.bns) {
+            x = leaky_relu(bn.forward(layer.forward(x)), self.slope);
+        }
+        self.out.forward(x)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct MlpDecoder {
+    pub layers: Vec<Dense>,
+    pub bns: Vec<BatchNorm>,
+    pub out: Dense,
+    pub slope: f64,
+    pub sigmoid: bool,
+}
+
+impl MlpDecoder {
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
+        let mut x = z;
+        for (layer, bn) in self.layers.iter().zip(&self.bns) {
+            x = leaky_relu(bn.forward(layer.forward(x)), self.slope);
+        }
+        let x = self.out.forward(x);
+        if self.sigmoid {
+            sigmoid(x)
+        } else {
+            x
+        }
+    }
+}
+
+/// Which network, with its full configuration (stored in the model file).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum NetConfig {
+    Conv(ConvNetConfig),
+    Mlp(MlpNetConfig),
+}
+
+/// The named networks of `--set net=…`.
+pub const NET_NAMES: &[&str] = &["mnist-lenet", "fmnist-lenet", "cifar10-lenet", "ogae-mnist", "mlp"];
+
+impl NetConfig {
+    /// The network named `name` for samples of shape `sample_shape` (`[C, H, W]` or `[D]`).
+    pub fn named(name: &str, sample_shape: &[usize]) -> Result<Self> {
+        let image = |s: &[usize]| -> Result<[usize; 3]> {
+            match s {
+                [c, h, w] => Ok([*c, *h, *w]),
+                _ => Err(invalid("net", format!("`{name}` needs images (N×C×H×W input), the input samples have shape {s:?}"))),
+            }
+        };
+        let cfg = match name {
+            "mnist-lenet" => NetConfig::Conv(ConvNetConfig::mnist_lenet(image(sample_shape)?)),
+            "fmnist-lenet" => NetConfig::Conv(ConvNetConfig::fmnist_lenet(image(sample_shape)?)),
+            "cifar10-lenet" => NetConfig::Conv(ConvNetConfig::cifar10_lenet(image(sample_shape)?)),
+            "ogae-mnist" => NetConfig::Conv(ConvNetConfig::ogae_mnist(image(sample_shape)?)),
+            "mlp" => match sample_shape {
+                [d] => NetConfig::Mlp(MlpNetConfig::for_input(*d)),
+                _ => return Err(invalid("net", format!("`mlp` needs a table (N×D input), the samples have shape {sample_shape:?}"))),
+            },
+            other => return Err(invalid("net", format!("unknown network `{other}`; known: {}", NET_NAMES.join(", ")))),
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The default network for an input: a LeNet chosen by image size, or an MLP for tables.
+    pub fn default_for(sample_shape: &[usize]) -> Result<Self> {
+        match sample_shape {
+            [1, 28, 28] => Self::named("mnist-lenet", sample_shape),
+            [3, 32, 32] => Self::named("cifar10-lenet", sample_shape),
+            [_, _, _] => Self::named("mnist-lenet", sample_shape),
+            [_] => Self::named("mlp", sample_shape),
+            other => Err(crate::DeepError::Shape { got: other.to_vec(), reason: "samples must be images [C, H, W] or table rows [D]".into() }),
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            NetConfig::Conv(c) => c.validate(),
+            NetConfig::Mlp(m) => m.validate(),
+        }
+    }
+
+    pub fn rep_dim(&self) -> usize {
+        match self {
+            NetConfig::Conv(c) => c.rep_dim,
+            NetConfig::Mlp(m) => m.rep_dim,
+        }
+    }
+
+    pub fn set_rep_dim(&mut self, d: usize) {
+        match self {
+            NetConfig::Conv(c) => c.rep_dim = d,
+            NetConfig::Mlp(m) => m.rep_dim = d,
+        }
+    }
+
+    pub fn set_bias(&mut self, bias: bool) {
+        match self {
+            NetConfig::Conv(c) => c.bias = bias,
+            NetConfig::Mlp(m) => m.bias = bias,
+        }
+    }
+
+    /// Shape of one input sample.
+    pub fn sample_shape(&self) -> Vec<usize> {
+        match self {
+            NetConfig::Conv(c) => c.input_shape.to_vec(),
+            NetConfig::Mlp(m) => vec![m.input_dim],
+        }
+    }
+
+    pub fn init_encoder(&self, rng: &mut ChaCha8Rng, device: &Device) -> Encoder {
+        match self {
+            NetConfig::Conv(c) => Encoder::Conv(c.init_encoder(rng, device)),
+            NetConfig::Mlp(m) => Encoder::Mlp(m.init_encoder(rng, device)),
+        }
+    }
+
+    pub fn init_decoder(&self, latent_dim: usize, rng: &mut ChaCha8Rng, device: &Device) -> Decoder {
+        match self {
+            NetConfig::Conv(c) => Decoder::Conv(c.init_decoder(latent_dim, rng, device)),
+            NetConfig::Mlp(m) => Decoder::Mlp(m.init_decoder(latent_dim, rng, device)),
+        }
+    }
+}
+
+/// Encoder of either kind; takes the flat batch `[batch, prod(sample_shape)]`.
+#[derive(Module, Debug)]
+pub enum Encoder {
+    Conv(ConvEncoder),
+    Mlp(MlpEncoder),
+}
+
+impl Encoder {
+    pub fn forward(&self, x: Tensor<2>, sample_shape: &[usize]) -> Tensor<2> {
+        match self {
+            Encoder::Conv(e) => {
+                let b = x.dims()[0];
+                e.forward(x.reshape([b, sample_shape[0], sample_shape[1], sample_shape[2]]))
+            }
+            Encoder::Mlp(e) => e.forward(x),
+        }
+    }
+}
+
+/// Decoder of either kind; returns the flat batch `[batch, prod(sample_shape)]`.
+#[derive(Module, Debug)]
+pub enum Decoder {
+    Conv(ConvDecoder),
+    Mlp(MlpDecoder),
+}
+
+impl Decoder {
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
+        match self {
+            Decoder::Conv(d) => {
+                let x = d.forward(z);
+                let [b, c, h, w] = x.dims();
+                x.reshape([b, c * h * w])
+            }
+            Decoder::Mlp(d) => d.forward(z),
+        }
+    }
+}
+
+/// Encoder plus optional decoder (and an optional linear head for the classifier baseline).
+#[derive(Module, Debug)]
+pub struct Network {
+    pub encoder: Encoder,
+    pub decoder: Option<Decoder>,
+    /// Logit head of the classifier baseline.
+    pub head: Option<Dense>,
+    #[module(skip)]
+    pub sample_shape: Vec<usize>,
+}
+
+impl Network {
+    pub fn encode(&self, x: Tensor<2>) -> Tensor<2> {
+        self.encoder.forward(x, &self.sample_shape)
+    }
+    /// Reconstruction of a latent code; panics if the network has no decoder (callers check).
+    pub fn decode(&self, z: Tensor<2>) -> Tensor<2> {
+        self.decoder.as_ref().expect("network has a decoder").forward(z)
+    }
+}

@@ -1,0 +1,378 @@
+//! The one training loop every method uses: Adam with weight decay, ×0.1 step milestones,
+//! seeded shuffling, optional early stopping, a progress bar, and an end-of-epoch checkpoint
+//! (weights + optimizer state + epoch + RNG position, written atomically) to resume from.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device, Tensor};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::data::{to_host, to_host1, Samples, SemiLabel};
+use crate::error::{DeepError, Result};
+use crate::nn::Network;
+
+/// A method's training objective.
+pub(crate) trait Loss {
+    /// Mean loss over the batch `x` (rows `labels`), and the latent codes of the batch.
+    /// `training` is false for validation passes (no state may change then).
+    fn loss(&mut self, net: &Network, x: Tensor<2>, labels: &[SemiLabel], epoch: usize, training: bool) -> (Tensor<1>, Tensor<2>);
+    /// Called after each optimizer step (the soft-boundary radius update).
+    fn after_step(&mut self, _epoch: usize) {}
+    /// State to checkpoint (radius, noise RNG position, …).
+    fn state(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
+    fn restore(&mut self, _state: &serde_json::Value) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// One training phase's settings.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct PhaseConfig {
+    pub name: String,
+    pub lr: f64,
+    pub epochs: usize,
+    pub milestones: Vec<usize>,
+    pub batch_size: usize,
+    pub weight_decay: f64,
+    pub patience: usize,
+    pub seed: u64,
+}
+
+impl PhaseConfig {
+    /// Learning rate of epoch `epoch` (0-based): lr · 0.1^(milestones ≤ epoch).
+    pub fn lr_at(&self, epoch: usize) -> f64 {
+        let drops = self.milestones.iter().filter(|&&m| m <= epoch).count();
+        self.lr * 0.1f64.powi(drops as i32)
+    }
+}
+
+/// Where and how to checkpoint, and run-level switches.
+#[derive(Clone, Debug, Default)]
+pub struct TrainOptions {
+    /// Checkpoint file prefix; each phase writes `<prefix>.<phase>.ckpt`. `None` = no checkpoints.
+    pub checkpoint: Option<PathBuf>,
+    /// Continue from existing checkpoints.
+    pub resume: bool,
+    /// Show a progress bar and warnings on stderr.
+    pub progress: bool,
+    /// Stop (as if interrupted) once this many epochs of a phase are done, keeping the
+    /// checkpoint; used to test resuming. Fitting then returns `DeepError::Interrupted`.
+    pub stop_after_epochs: Option<usize>,
+}
+
+/// What one epoch did.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct EpochRecord {
+    pub phase: String,
+    pub epoch: usize,
+    pub lr: f64,
+    pub train_loss: f64,
+    pub val_loss: Option<f64>,
+    /// Mean over latent dimensions of the standard deviation of the codes (collapse guard).
+    pub latent_spread: f64,
+    pub seconds: f64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CheckpointMeta {
+    format: String,
+    phase: PhaseConfig,
+    n_train: usize,
+    epochs_done: usize,
+    rng_word_pos: String,
+    history: Vec<EpochRecord>,
+    loss_state: serde_json::Value,
+    best_val: Option<f64>,
+    since_best: usize,
+    stopped_early: bool,
+}
+
+const CKPT_MAGIC: &[u8; 16] = b"ONECLASS-DEEPCK1";
+
+pub(crate) fn checkpoint_path(prefix: &Path, phase: &str) -> PathBuf {
+    let mut s = prefix.as_os_str().to_owned();
+    s.push(format!(".{phase}.ckpt"));
+    PathBuf::from(s)
+}
+
+fn write_checkpoint(path: &Path, meta: &CheckpointMeta, blobs: &[&[u8]]) -> Result<()> {
+    let json = serde_json::to_vec(meta).expect("checkpoint metadata serialises");
+    oneclass_data::write_atomic(path, |w| {
+        w.write_all(CKPT_MAGIC)?;
+        w.write_all(&(json.len() as u64).to_le_bytes())?;
+        w.write_all(&json)?;
+        w.write_all(&(blobs.len() as u64).to_le_bytes())?;
+        for b in blobs {
+            w.write_all(&(b.len() as u64).to_le_bytes())?;
+            w.write_all(b)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn read_checkpoint(path: &Path) -> Result<(CheckpointMeta, Vec<Vec<u8>>)> {
+    let bad = |reason: &str| DeepError::File { path: path.to_path_buf(), reason: format!("not a usable checkpoint: {reason}") };
+    let bytes = std::fs::read(path).map_err(|source| DeepError::Io { path: path.to_path_buf(), source })?;
+    let mut pos = 0usize;
+    let mut take = |n: usize| -> Result<&[u8]> {
+        if pos + n > bytes.len() {
+            return Err(bad("truncated"));
+        }
+        let s = &bytes[pos..pos + n];
+        pos += n;
+        Ok(s)
+    };
+    if take(16)? != CKPT_MAGIC {
+        return Err(bad("wrong magic bytes"));
+    }
+    let u = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes")) as usize;
+    let len = u(take(8)?);
+    let meta: CheckpointMeta = serde_json::from_slice(take(len)?).map_err(|e| bad(&format!("metadata: {e}")))?;
+    let count = u(take(8)?);
+    if count > 8 {
+        return Err(bad("too many blobs"));
+    }
+    let mut blobs = Vec::with_capacity(count);
+    for _ in 0..count {
+        let len = u(take(8)?);
+        blobs.push(take(len)?.to_vec());
+    }
+    Ok((meta, blobs))
+}
+
+fn record_bytes(net: &Network) -> Result<Vec<u8>> {
+    let bytes = net.clone().into_record().into_bytes().map_err(|e| DeepError::File { path: PathBuf::from("<checkpoint>"), reason: format!("{e:?}") })?;
+    Ok(bytes.to_vec())
+}
+
+fn load_record_bytes(net: Network, bytes: Vec<u8>, path: &Path) -> Result<Network> {
+    let bad = |e: String| DeepError::File { path: path.to_path_buf(), reason: format!("checkpoint weights do not fit the network: {e}") };
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| bad(format!("{e:?}")))?;
+    net.try_load_record(record).map_err(|e| bad(format!("{e:?}")))
+}
+
+fn adam(weight_decay: f64) -> ModuleOptimizer {
+    // PyTorch's Adam defaults (ε = 1e-8); weight decay is the L2 term added to the gradient.
+    let cfg = AdamConfig::new().with_epsilon(1e-8);
+    let cfg = if weight_decay > 0.0 { cfg.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32))) } else { cfg };
+    cfg.init()
+}
+
+/// Mean loss of `net` (validation mode) over `data`.
+fn evaluate(net: &Network, loss: &mut dyn Loss, data: &Samples, labels: &[SemiLabel], batch: usize, epoch: usize, device: &Device) -> f64 {
+    let valid = net.valid();
+    let inner = device.clone().without_autodiff();
+    let idx: Vec<usize> = (0..data.n).collect();
+    let mut total = 0.0;
+    for chunk in idx.chunks(batch) {
+        let x = data.batch(chunk, &inner);
+        let lab: Vec<SemiLabel> = chunk.iter().map(|&i| labels[i]).collect();
+        let (l, _) = loss.loss(&valid, x, &lab, epoch, false);
+        total += to_host1(l)[0] * chunk.len() as f64;
+    }
+    total / data.n.max(1) as f64
+}
+
+/// Trains `net` for one phase and returns it (the best-validation weights when early stopping
+/// is on) with the epoch history. `device` must have autodiff enabled.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn train_phase(
+    mut net: Network,
+    loss: &mut dyn Loss,
+    train: &Samples,
+    labels: &[SemiLabel],
+    val: Option<(&Samples, &[SemiLabel])>,
+    phase: &PhaseConfig,
+    opts: &TrainOptions,
+    device: &Device,
+) -> Result<(Network, Vec<EpochRecord>)> {
+    let ckpt = opts.checkpoint.as_ref().map(|p| checkpoint_path(p, &phase.name));
+    let mut optim = adam(phase.weight_decay);
+    let mut rng = ChaCha8Rng::seed_from_u64(phase.seed);
+    let mut history = Vec::new();
+    let mut start = 0usize;
+    let mut best: Option<(f64, Vec<u8>)> = None;
+    let mut since_best = 0usize;
+    let mut stopped_early = false;
+
+    if let (Some(path), true) = (&ckpt, opts.resume) {
+        if path.exists() {
+            let (meta, mut blobs) = read_checkpoint(path)?;
+            if meta.phase != *phase || meta.n_train != train.n {
+                return Err(DeepError::File {
+                    path: path.clone(),
+                    reason: format!(
+                        "checkpoint was written for other settings (phase {:?}, {} training rows); remove it or fit without --resume",
+                        meta.phase, meta.n_train
+                    ),
+                });
+            }
+            if blobs.len() < 2 {
+                return Err(DeepError::File { path: path.clone(), reason: "checkpoint lacks weights or optimizer state".into() });
+            }
+            let best_blob = if blobs.len() > 2 { blobs.pop() } else { None };
+            let optim_blob = blobs.pop().expect("checked");
+            let weights = blobs.pop().expect("checked");
+            net = load_record_bytes(net, weights, path)?;
+            optim = optim.from_bytes(Bytes::from_bytes_vec(optim_blob)).map_err(|e| DeepError::File { path: path.clone(), reason: format!("optimizer state: {e:?}") })?;
+            let word_pos: u128 = meta.rng_word_pos.parse().map_err(|_| DeepError::File { path: path.clone(), reason: "bad rng_word_pos".into() })?;
+            rng.set_word_pos(word_pos);
+            loss.restore(&meta.loss_state)?;
+            history = meta.history;
+            start = meta.epochs_done;
+            since_best = meta.since_best;
+            stopped_early = meta.stopped_early;
+            best = match (meta.best_val, best_blob) {
+                (Some(v), Some(b)) => Some((v, b)),
+                _ => None,
+            };
+        }
+    }
+
+    let n = train.n;
+    let batches = n.div_ceil(phase.batch_size);
+    let bar = if opts.progress && start < phase.epochs && !stopped_early {
+        let bar = indicatif::ProgressBar::new(((phase.epochs - start) * batches) as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
+                .expect("valid template"),
+        );
+        bar.set_prefix(phase.name.clone());
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let mut order: Vec<usize> = (0..n).collect();
+    let use_val = val.is_some();
+    let first_spread = history.iter().find(|r: &&EpochRecord| r.phase == phase.name).map(|r| r.latent_spread);
+    let mut first_spread = first_spread;
+
+    for epoch in start..phase.epochs {
+        if stopped_early {
+            break;
+        }
+        if let Some(k) = opts.stop_after_epochs {
+            if epoch >= k {
+                bar.abandon();
+                return Err(DeepError::Interrupted { phase: phase.name.clone(), epoch });
+            }
+        }
+        let t0 = Instant::now();
+        let lr = phase.lr_at(epoch);
+        order.sort_unstable();
+        order.shuffle(&mut rng);
+        let mut total = 0.0;
+        let mut sum: Vec<f64> = Vec::new();
+        let mut sumsq: Vec<f64> = Vec::new();
+        for chunk in order.chunks(phase.batch_size) {
+            let x = train.batch(chunk, device);
+            let lab: Vec<SemiLabel> = chunk.iter().map(|&i| labels[i]).collect();
+            let (l, z) = loss.loss(&net, x, &lab, epoch, true);
+            let value = to_host1(l.clone().detach())[0];
+            if !value.is_finite() {
+                bar.abandon();
+                return Err(DeepError::Diverged { epoch, loss: value });
+            }
+            let z = to_host(z.detach());
+            let k = z.len() / chunk.len();
+            if sum.is_empty() {
+                sum = vec![0.0; k];
+                sumsq = vec![0.0; k];
+            }
+            for row in z.chunks(k) {
+                for j in 0..k {
+                    sum[j] += row[j];
+                    sumsq[j] += row[j] * row[j];
+                }
+            }
+            let grads = GradientsParams::from_grads(l.backward(), &net);
+            net = optim.step(lr, net, grads);
+            loss.after_step(epoch);
+            total += value * chunk.len() as f64;
+            bar.inc(1);
+            let rate = bar.position() as f64 * phase.batch_size as f64 / bar.elapsed().as_secs_f64().max(1e-9);
+            bar.set_message(format!("loss {:.6} {:.0} samples/s", total / n as f64, rate));
+        }
+        let spread = if sum.is_empty() {
+            0.0
+        } else {
+            let k = sum.len();
+            (0..k).map(|j| (sumsq[j] / n as f64 - (sum[j] / n as f64).powi(2)).max(0.0).sqrt()).sum::<f64>() / k as f64
+        };
+        let first = *first_spread.get_or_insert(spread);
+        if opts.progress && spread < 1e-3 * first.max(1e-12) {
+            bar.println(format!(
+                "warning: {} epoch {epoch}: latent spread {spread:.3e} fell below 1/1000 of its first value {first:.3e} (hypersphere collapse?)",
+                phase.name
+            ));
+        }
+        let val_loss = val.map(|(vx, vl)| evaluate(&net, loss, vx, vl, phase.batch_size, epoch, device));
+        history.push(EpochRecord {
+            phase: phase.name.clone(),
+            epoch,
+            lr,
+            train_loss: total / n as f64,
+            val_loss,
+            latent_spread: spread,
+            seconds: t0.elapsed().as_secs_f64(),
+        });
+        if use_val && phase.patience > 0 {
+            let v = val_loss.expect("validation data given");
+            if best.as_ref().is_none_or(|(b, _)| v < *b) {
+                best = Some((v, record_bytes(&net)?));
+                since_best = 0;
+            } else {
+                since_best += 1;
+                if since_best >= phase.patience {
+                    stopped_early = true;
+                }
+            }
+        }
+        if let Some(path) = &ckpt {
+            let meta = CheckpointMeta {
+                format: "oneclass-deep-checkpoint-1".into(),
+                phase: phase.clone(),
+                n_train: n,
+                epochs_done: epoch + 1,
+                rng_word_pos: rng.get_word_pos().to_string(),
+                history: history.clone(),
+                loss_state: loss.state(),
+                best_val: best.as_ref().map(|(v, _)| *v),
+                since_best,
+                stopped_early,
+            };
+            let weights = record_bytes(&net)?;
+            let optim_bytes = optim.into_bytes().map_err(|e| DeepError::File { path: path.clone(), reason: format!("optimizer state: {e:?}") })?;
+            let mut blobs: Vec<&[u8]> = vec![&weights, &optim_bytes];
+            if let Some((_, b)) = &best {
+                blobs.push(b);
+            }
+            write_checkpoint(path, &meta, &blobs)?;
+        }
+    }
+    bar.finish_and_clear();
+    if let Some((_, bytes)) = best {
+        let path = ckpt.clone().unwrap_or_else(|| PathBuf::from("<memory>"));
+        net = load_record_bytes(net, bytes, &path)?;
+    }
+    Ok((net, history))
+}
+
+/// Removes the checkpoints of a finished fit.
+pub(crate) fn remove_checkpoints(prefix: &Path, phases: &[&str]) {
+    for p in phases {
+        let _ = std::fs::remove_file(checkpoint_path(prefix, p));
+    }
+}
