@@ -47,6 +47,10 @@ pub struct OcsvmArgs {
     /// Kernel cache size in MB.
     #[arg(long, default_value_t = 200.0)]
     pub cache_size: f64,
+    /// Start from a coarse solution on a 2,000-row subsample when n ≥ 8,000 (same optimum, far fewer
+    /// SMO steps); false = libsvm's start, for step-by-step parity with scikit-learn.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub warm_start: bool,
     /// Iteration limit (default: none).
     #[arg(long)]
     pub max_iter: Option<usize>,
@@ -69,6 +73,7 @@ impl OcsvmArgs {
             .shrinking(self.shrinking)
             .cache_size_mb(self.cache_size)
             .max_iter(self.max_iter)
+            .warm_start(self.warm_start)
     }
 }
 

@@ -598,3 +598,96 @@ impl Network {
         self.decoder.as_ref().expect("network has a decoder").forward(z)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn device() -> Device {
+        Device::flex()
+    }
+
+    fn shapes(cfg: &NetConfig, batch: usize) -> (Vec<usize>, Vec<usize>) {
+        let dev = device();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let net = Network {
+            encoder: cfg.init_encoder(&mut rng, &dev),
+            decoder: Some(cfg.init_decoder(cfg.rep_dim(), &mut rng, &dev)),
+            head: None,
+            sample_shape: cfg.sample_shape(),
+        };
+        let d: usize = cfg.sample_shape().iter().product();
+        let x = Tensor::<2>::zeros([batch, d], &dev).add_scalar(0.5);
+        let z = net.encode(x);
+        let r = net.decode(z.clone());
+        (z.dims().to_vec(), r.dims().to_vec())
+    }
+
+    #[test]
+    fn network_output_shapes() {
+        let cases: [(&str, Vec<usize>, usize); 5] = [
+            ("mnist-lenet", vec![1, 28, 28], 32),
+            ("fmnist-lenet", vec![1, 28, 28], 32),
+            ("cifar10-lenet", vec![3, 32, 32], 128),
+            ("ogae-mnist", vec![1, 28, 28], 32),
+            ("mlp", vec![21], 8),
+        ];
+        for (name, shape, rep) in cases {
+            let cfg = NetConfig::named(name, &shape).unwrap();
+            let d: usize = shape.iter().product();
+            assert_eq!(shapes(&cfg, 3), (vec![3, rep], vec![3, d]), "{name}");
+        }
+        let wide = NetConfig::named("mlp", &[274]).unwrap();
+        assert_eq!(shapes(&wide, 2), (vec![2, 32], vec![2, 274]));
+    }
+
+    #[test]
+    fn lenet_layers_match_the_seed() {
+        let NetConfig::Conv(c) = NetConfig::named("mnist-lenet", &[1, 28, 28]).unwrap() else { panic!() };
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let enc = c.init_encoder(&mut rng, &device());
+        assert_eq!(enc.convs[0].weight.dims(), [8, 1, 5, 5]);
+        assert_eq!(enc.convs[1].weight.dims(), [4, 8, 5, 5]);
+        assert_eq!(enc.out.weight.dims(), [4 * 7 * 7, 32]);
+        assert!(enc.convs.iter().all(|c| c.bias.is_none()) && enc.out.bias.is_none());
+        assert!(enc.bns.iter().all(|b| b.gamma.is_none() && b.epsilon == 1e-4));
+        let NetConfig::Conv(o) = NetConfig::named("ogae-mnist", &[1, 28, 28]).unwrap() else { panic!() };
+        let dec = o.init_decoder(32, &mut rng, &device());
+        let chans: Vec<[usize; 4]> = dec.deconvs.iter().map(|d| d.weight.dims()).collect();
+        assert_eq!(chans, vec![[8, 8, 5, 5], [8, 4, 5, 5]]);
+        assert_eq!(dec.out.weight.dims(), [4, 1, 5, 5]);
+        assert_eq!(dec.input.weight.dims(), [32, 8 * 7 * 7]);
+    }
+
+    #[test]
+    fn bad_shapes_are_refused() {
+        assert!(NetConfig::named("mnist-lenet", &[1, 30, 30]).is_err());
+        assert!(NetConfig::named("mlp", &[1, 28, 28]).is_err());
+        assert!(NetConfig::named("resnet", &[1, 28, 28]).is_err());
+    }
+
+    /// Training-mode BN = (x − batch mean)/√(biased var + ε); running stats follow PyTorch
+    /// (momentum 0.1, unbiased variance); inference uses them.
+    #[test]
+    fn batch_norm_matches_hand_computation() {
+        let dev = device().autodiff();
+        let bn = BatchNorm::new(2, 1e-4, false, &dev);
+        let x = [[1.0f32, 10.0], [2.0, 20.0], [4.0, 40.0], [9.0, 30.0]];
+        let t = Tensor::<2>::from_data(TensorData::new(x.concat(), [4, 2]), &dev);
+        let y = bn.forward(t).into_data().to_vec::<f32>().unwrap();
+        for j in 0..2 {
+            let col: Vec<f64> = x.iter().map(|r| r[j] as f64).collect();
+            let m = col.iter().sum::<f64>() / 4.0;
+            let v = col.iter().map(|c| (c - m).powi(2)).sum::<f64>() / 4.0;
+            for i in 0..4 {
+                let want = (col[i] - m) / (v + 1e-4).sqrt();
+                assert!((y[i * 2 + j] as f64 - want).abs() < 1e-5, "{} vs {want}", y[i * 2 + j]);
+            }
+            let rm = bn.running_mean.value().into_data().to_vec::<f32>().unwrap()[j] as f64;
+            let rv = bn.running_var.value().into_data().to_vec::<f32>().unwrap()[j] as f64;
+            assert!((rm - 0.1 * m).abs() < 1e-5);
+            assert!((rv - (0.9 + 0.1 * v * 4.0 / 3.0)).abs() < 1e-4);
+        }
+    }
+}

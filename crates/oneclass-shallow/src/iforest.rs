@@ -180,8 +180,9 @@ impl IsolationForestParams {
                     if n_tree_features == d { (0..d).collect() } else { index::sample(&mut rng, d, n_tree_features).into_vec() };
                 grow_tree(&data, d, &mut rows, &features, max_depth, &mut rng)
             })
-            .collect();
-        Ok(IsolationForest { params: self.clone(), n_features: d, subsample_size, trees })
+            .collect::<Vec<Tree>>();
+        let scoring = trees.iter().map(ScoringTree::new).collect();
+        Ok(IsolationForest { params: self.clone(), n_features: d, subsample_size, trees, scoring })
     }
 }
 
@@ -197,18 +198,6 @@ struct Tree {
 }
 
 impl Tree {
-    #[inline]
-    fn path_length(&self, row: &[f64]) -> f64 {
-        let mut node = 0usize;
-        loop {
-            let left = self.left[node] as usize;
-            if left == 0 {
-                return self.value[node];
-            }
-            node = if row[self.feature[node] as usize] <= self.value[node] { left } else { left + 1 };
-        }
-    }
-
     /// Structural checks for trees read from a file: children after their parent (so every
     /// walk ends), inside the arrays, features inside the model's width, finite values.
     fn validate(&self, n_features: usize) -> Result<(), String> {
@@ -235,6 +224,62 @@ impl Tree {
             }
         }
         Ok(())
+    }
+}
+
+/// A tree laid out for scoring: one 16-byte record per node, and leaves that point to themselves
+/// with threshold +∞ (finite inputs always stay put), so a row descends with a fixed number of
+/// branch-free steps equal to the tree's depth.
+#[derive(Clone, Debug)]
+struct ScoringTree {
+    nodes: Vec<ScoringNode>,
+    /// Path length of each node when it is a leaf (0 for split nodes, never read).
+    path: Vec<f64>,
+    depth: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct ScoringNode {
+    threshold: f64,
+    feature: u32,
+    left: u32,
+}
+
+impl ScoringTree {
+    /// Expects a validated tree (children after their parent).
+    fn new(tree: &Tree) -> Self {
+        let len = tree.left.len();
+        let mut nodes = Vec::with_capacity(len);
+        let mut path = vec![0.0; len];
+        let mut node_depth = vec![0usize; len];
+        for i in 0..len {
+            let left = tree.left[i];
+            if left == 0 {
+                nodes.push(ScoringNode { threshold: f64::INFINITY, feature: 0, left: i as u32 });
+                path[i] = tree.value[i];
+            } else {
+                nodes.push(ScoringNode { threshold: tree.value[i], feature: tree.feature[i], left });
+                node_depth[left as usize] = node_depth[i] + 1;
+                node_depth[left as usize + 1] = node_depth[i] + 1;
+            }
+        }
+        let depth = node_depth.into_iter().max().unwrap_or(0);
+        ScoringTree { nodes, path, depth }
+    }
+
+    /// Adds this tree's path length for each row of `rows` (row-major, d columns) to `sums`,
+    /// walking all rows one level at a time.
+    fn add_path_lengths(&self, rows: &[f64], d: usize, position: &mut [u32], sums: &mut [f64]) {
+        position.fill(0);
+        for _ in 0..self.depth {
+            for (pos, row) in position.iter_mut().zip(rows.chunks_exact(d)) {
+                let node = self.nodes[*pos as usize];
+                *pos = node.left + u32::from(row[node.feature as usize] > node.threshold);
+            }
+        }
+        for (sum, &pos) in sums.iter_mut().zip(position.iter()) {
+            *sum += self.path[pos as usize];
+        }
     }
 }
 
@@ -315,6 +360,9 @@ pub struct IsolationForest {
     n_features: usize,
     subsample_size: usize,
     trees: Vec<Tree>,
+    /// Derived from `trees`; rebuilt when a model is read.
+    #[serde(skip_serializing)]
+    scoring: Vec<ScoringTree>,
 }
 
 /// The serialized form, checked before it becomes a model.
@@ -339,7 +387,8 @@ impl TryFrom<IsolationForestFile> for IsolationForest {
         for (t, tree) in file.trees.iter().enumerate() {
             tree.validate(file.n_features).map_err(|e| format!("tree {t}: {e}"))?;
         }
-        Ok(IsolationForest { params: file.params, n_features: file.n_features, subsample_size: file.subsample_size, trees: file.trees })
+        let scoring = file.trees.iter().map(ScoringTree::new).collect();
+        Ok(IsolationForest { params: file.params, n_features: file.n_features, subsample_size: file.subsample_size, trees: file.trees, scoring })
     }
 }
 
@@ -362,10 +411,10 @@ impl IsolationForest {
         total_path.par_chunks_mut(SCORE_BLOCK).enumerate().for_each(|(block, sums)| {
             let first = block * SCORE_BLOCK;
             let rows = &data[first * d..(first + sums.len()) * d];
-            for tree in &self.trees {
-                for (sum, row) in sums.iter_mut().zip(rows.chunks_exact(d)) {
-                    *sum += tree.path_length(row);
-                }
+            let mut position = vec![0u32; sums.len()];
+            // Trees in a fixed order per row, so sums do not depend on thread scheduling.
+            for tree in &self.scoring {
+                tree.add_path_lengths(rows, d, &mut position, sums);
             }
         });
         let denominator = self.trees.len() as f64 * average_path_length(self.subsample_size);

@@ -22,7 +22,16 @@ fn check_cases(train: &Array2<f64>, query: &Array2<f64>, cases: &Value, what: &s
         let expected_h = case["bandwidth_"].as_f64().unwrap();
         assert!((model.bandwidth() - expected_h).abs() <= 1e-15 * expected_h, "{what} {bandwidth:?}: h {} vs {expected_h}", model.bandwidth());
         let log_density = model.log_density(query.view()).unwrap();
-        assert_close(log_density.as_slice().unwrap(), &floats(&case["score_samples"]), 1e-9, &format!("{what} {bandwidth:?} score_samples"));
+        let got = log_density.as_slice().unwrap();
+        // Every point against the dense float64 sum of the same definition (numpy + scipy).
+        assert_close(got, &floats(&case["dense_log_density"]), 1e-12, &format!("{what} {bandwidth:?} dense log-density"));
+        // scikit-learn's tree gets a few points wrong (issues #25799, #27186; listed by the
+        // generator); all others must agree with score_samples.
+        let deviates: Vec<usize> = case["sklearn_deviates"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+        assert!(deviates.len() * 10 <= got.len(), "{what} {bandwidth:?}: scikit-learn deviates on too many points: {deviates:?}");
+        let sklearn = floats(&case["score_samples"]);
+        let keep = |v: &[f64]| v.iter().enumerate().filter(|(i, _)| !deviates.contains(i)).map(|(_, x)| *x).collect::<Vec<_>>();
+        assert_close(&keep(got), &keep(&sklearn), 1e-9, &format!("{what} {bandwidth:?} score_samples"));
         let score = model.score(query.view()).unwrap();
         assert!(score.iter().zip(&log_density).all(|(s, l)| *s == -l), "score is −log density");
     }
@@ -44,7 +53,8 @@ fn glass_matches_sklearn_score_samples() {
 }
 
 /// With unshuffled folds the search sees exactly GridSearchCV(KernelDensity, cv=KFold(5))'s
-/// splits, so the per-bandwidth mean held-out log-likelihoods and the choice must agree.
+/// splits, so the per-bandwidth mean held-out log-likelihoods and the choice must agree (with
+/// the dense sum everywhere; with GridSearchCV except where its tree-based KDE is wrong).
 #[test]
 fn cross_validated_bandwidth_matches_grid_search() {
     let f = fixture("kde.json");
@@ -54,7 +64,13 @@ fn cross_validated_bandwidth_matches_grid_search() {
     let model = KernelDensity::params().bandwidth(Bandwidth::Cv(search)).fit(train.view()).unwrap();
     let report = model.cv_report().unwrap();
     assert_close(&report.bandwidths, &floats(&cv["grid"]), 1e-12, "default grid");
-    assert_close(&report.mean_held_out_log_likelihood, &floats(&cv["mean_test_score"]), 1e-9, "mean_test_score");
+    let got = &report.mean_held_out_log_likelihood;
+    assert_close(got, &floats(&cv["dense_mean_test_score"]), 1e-12, "dense mean_test_score");
+    let deviates: Vec<usize> = cv["sklearn_deviates"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
+    let sklearn = floats(&cv["mean_test_score"]);
+    for i in (0..got.len()).filter(|i| !deviates.contains(i)) {
+        assert!((got[i] - sklearn[i]).abs() <= 1e-9 * sklearn[i].abs().max(1.0), "mean_test_score[{i}]: {} vs GridSearchCV {}", got[i], sklearn[i]);
+    }
     let best = cv["best_bandwidth"].as_f64().unwrap();
     assert!((model.bandwidth() - best).abs() <= 1e-12 * best, "chosen {} vs GridSearchCV {best}", model.bandwidth());
 }

@@ -73,6 +73,7 @@ impl OcsvmParams {
             shrinking: self.shrinking,
             cache_bytes: (self.cache_size_mb * 1024.0 * 1024.0) as usize,
             max_iter: self.max_iter,
+            warm_start: self.warm_start,
         };
         let sol = smo::solve(&rows, n, d, kernel, self.nu, &opts, progress);
         let support: Vec<usize> = (0..n).filter(|&i| sol.alpha[i] > 0.0).collect();

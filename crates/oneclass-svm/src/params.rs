@@ -39,6 +39,13 @@ pub struct OcsvmParams {
     pub cache_size_mb: f64,
     /// None = until convergence (scikit-learn's max_iter = −1).
     pub max_iter: Option<usize>,
+    /// Warm start from a coarse subsample solution (n ≥ 8000); false = libsvm's start.
+    #[serde(default = "yes")]
+    pub warm_start: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for OcsvmParams {
@@ -53,6 +60,7 @@ impl Default for OcsvmParams {
             shrinking: true,
             cache_size_mb: 200.0,
             max_iter: None,
+            warm_start: true,
         }
     }
 }
@@ -95,6 +103,10 @@ impl OcsvmParams {
     }
     pub fn cache_size_mb(mut self, mb: f64) -> Self {
         self.cache_size_mb = mb;
+        self
+    }
+    pub fn warm_start(mut self, warm_start: bool) -> Self {
+        self.warm_start = warm_start;
         self
     }
     pub fn max_iter(mut self, max_iter: Option<usize>) -> Self {

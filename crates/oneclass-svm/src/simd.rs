@@ -312,6 +312,22 @@ pub fn kernel_row<T: KernelValue>(kernel: &Kernel, xi: &[f64], xi_sqnorm: f64, r
     kernel_row_generic(kernel, xi, xi_sqnorm, rows, row_sqnorms, out, dots_portable, rbf_portable)
 }
 
+/// Turn dot products ⟨x_i, x_j⟩ (in `v`) into kernel values k(x_i, x_j), given ‖x_i‖² and ‖x_j‖².
+pub fn dots_to_kernel(kernel: &Kernel, xi_sqnorm: f64, sqs: &[f64], v: &mut [f64]) {
+    match *kernel {
+        Kernel::Rbf { gamma } => {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: run-time checked CPU features.
+                return unsafe { rbf_avx2(gamma, xi_sqnorm, sqs, v) };
+            }
+            rbf_portable(gamma, xi_sqnorm, sqs, v)
+        }
+        Kernel::Linear => {}
+        _ => v.iter_mut().for_each(|x| *x = kernel.from_dot(*x, 0.0, 0.0)),
+    }
+}
+
 /// Σ_k w[k]·col[k] accumulated into acc: acc[k] += a·col_a[k] + b·col_b[k] (the SMO gradient update).
 #[inline(always)]
 fn axpy2_generic<T: KernelValue>(acc: &mut [f64], a: f64, col_a: &[T], b: f64, col_b: &[T]) {

@@ -108,3 +108,19 @@ fn model_file_round_trip_is_bit_identical() {
     assert!(a.iter().zip(&b).all(|(p, q)| p.to_bits() == q.to_bits()));
     assert!(oneclass_svm::OcsvmModel::from_json("{\"format\":\"other\"}", "m.json").unwrap_err().to_string().contains("m.json"));
 }
+
+/// The warm start (n ≥ 8000) reaches the same optimum as libsvm's start.
+#[test]
+fn warm_start_reaches_the_same_optimum() {
+    let x = test_matrix(2); // 10,000 rows
+    let params = OcsvmParams::new().nu(0.1).tol(1e-6);
+    let warm = params.clone().warm_start(true).fit(x.view()).unwrap();
+    let cold = params.warm_start(false).fit(x.view()).unwrap();
+    assert!(warm.report.converged && cold.report.converged);
+    assert!(warm.report.iterations < cold.report.iterations, "warm {} vs cold {} iterations", warm.report.iterations, cold.report.iterations);
+    let probe = csv_matrix("X_train_d2_n2000.csv");
+    let (fw, fc) = (warm.decision_function(probe.view()).unwrap(), cold.decision_function(probe.view()).unwrap());
+    let worst = fw.iter().zip(&fc).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+    assert!(worst <= 1e-5 * cold.rho.abs().max(1.0), "decisions differ by {worst}");
+    assert!((warm.report.objective - cold.report.objective).abs() <= 1e-6 * cold.report.objective.abs());
+}

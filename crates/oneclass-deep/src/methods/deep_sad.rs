@@ -45,3 +45,37 @@ impl Loss for SadLoss {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::Device;
+    use rand::SeedableRng;
+
+    /// The Deep SAD loss equals eq. (4) evaluated on the host from the same codes.
+    #[test]
+    fn loss_matches_equation_4() {
+        let dev = Device::flex();
+        let cfg = crate::nn::NetConfig::named("mlp", &[5]).unwrap();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
+        let net = Network { encoder: cfg.init_encoder(&mut rng, &dev), decoder: None, head: None, sample_shape: vec![5] };
+        let x: Vec<f32> = (0..20).map(|i| ((i * 7) % 11) as f32 / 11.0).collect();
+        let xt = Tensor::<2>::from_data(TensorData::new(x.clone(), [4, 5]), &dev);
+        let labels: [SemiLabel; 4] = [0, 1, -1, 0];
+        let center = vec![0.3f32; 8];
+        let mut loss = SadLoss { center: center.clone(), eta: 2.5 };
+        let (l, z) = loss.loss(&net, xt, &labels, 0, false);
+        let l = crate::data::to_host1(l)[0];
+        let z = crate::data::to_host(z);
+        let mut want = 0.0;
+        for (i, row) in z.chunks(8).enumerate() {
+            let d: f64 = row.iter().zip(&center).map(|(a, c)| (a - *c as f64).powi(2)).sum();
+            want += match labels[i] {
+                0 => d,
+                y => 2.5 * (d + SAD_EPS).powi(y as i32),
+            };
+        }
+        want /= 4.0;
+        assert!((l - want).abs() < 1e-5 * want.abs().max(1.0), "{l} vs {want}");
+    }
+}

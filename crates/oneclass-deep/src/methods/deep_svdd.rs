@@ -113,3 +113,22 @@ pub(crate) fn center_from_codes(codes: &[f64], dim: usize, eps: f64) -> Vec<f32>
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// NumPy: np.quantile([3, 1, 4, 1, 5], 0.9) = 4.6; np.quantile(.., 0.5) = 3.
+    #[test]
+    fn quantile_is_numpys_linear() {
+        assert!((quantile(&mut [3.0, 1.0, 4.0, 1.0, 5.0], 0.9) - 4.6).abs() < 1e-12);
+        assert_eq!(quantile(&mut [3.0, 1.0, 4.0, 1.0, 5.0], 0.5), 3.0);
+    }
+
+    #[test]
+    fn centre_pushes_small_coordinates_out() {
+        let codes = [0.05, -0.02, 1.0, 0.0, 0.04, 3.0, 0.0, 0.0, -1.0];
+        let c = center_from_codes(&codes, 3, 0.1);
+        assert_eq!(c, vec![0.1f32, -0.1, 1.0]);
+    }
+}

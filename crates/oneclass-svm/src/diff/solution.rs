@@ -132,7 +132,12 @@ impl SmallOcsvm {
         let kernel = match self.kernel {
             SmallKernel::Linear => KernelFn::Linear,
             SmallKernel::Rbf { gamma } => {
-                let gamma = match resolve_gamma(gamma, d, variance_of_entries(&inputs)) {
+                // A variance at rounding level of the entries' magnitude is zero (all entries
+                // equal up to the last bits of the mean); it would otherwise give γ ≈ 1e30.
+                let max_abs = inputs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                let variance = variance_of_entries(&inputs);
+                let variance = if variance <= (1e-12 * max_abs).powi(2) { 0.0 } else { variance };
+                let gamma = match resolve_gamma(gamma, d, variance) {
                     Some(g) => g,
                     None => {
                         // γ = "scale" on data with zero variance: every rbf entry is 1 anyway.
@@ -161,10 +166,12 @@ impl SmallOcsvm {
             let converged = degeneracy.identical_points || smo.run(gap * scale, self.max_iter);
             match finish(&k, n, c, &smo.alpha, self.tol, scale, FINISH_STEPS) {
                 Ok(done) => break Ok(done),
-                Err(FinishFailure::Singular) => break Err(true),
-                Err(FinishFailure::NotSettled) => {
+                Err(failure) => {
+                    // A singular KKT matrix may come from a free set read off too early:
+                    // tighten SMO as for an unsettled active set before giving up.
+                    let singular = matches!(failure, FinishFailure::Singular);
                     if !converged || degeneracy.identical_points || gap <= LAST_GAP {
-                        break Err(false);
+                        break Err(singular);
                     }
                     gap = (gap * GAP_SHRINK).max(LAST_GAP);
                     smo.refresh_gradient();
