@@ -9,12 +9,22 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = std::env::args().nth(1).map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/adbench/16_http.npz")
-    });
+    let path = std::env::args()
+        .nth(1)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("../../../shared/data/adbench/16_http.npz")
+        });
     let table = read_table(&path, &TableOptions::default())?;
     let x = table.x;
-    println!("{}: {} × {}, {} threads", path.display(), x.nrows(), x.ncols(), rayon::current_num_threads());
+    println!(
+        "{}: {} × {}, {} threads",
+        path.display(),
+        x.nrows(),
+        x.ncols(),
+        rayon::current_num_threads()
+    );
     for seed in 0..3 {
         let start = Instant::now();
         let model = IsolationForest::params().seed(seed).fit(x.view())?;
@@ -22,7 +32,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let scores = model.score(x.view())?;
         let done = Instant::now();
         let auroc = match &table.y {
-            Some(y) => format!("{:.4}", oneclass_metrics::auroc(scores.as_slice().unwrap_or(&scores.to_vec()), y)?),
+            Some(y) => format!(
+                "{:.4}",
+                oneclass_metrics::auroc(scores.as_slice().unwrap_or(&scores.to_vec()), y)?
+            ),
             None => "n/a".into(),
         };
         println!(

@@ -112,16 +112,36 @@ impl IsolationForestParams {
             return Err(invalid("n_estimators", 0, "a positive number of trees"));
         }
         match self.max_samples {
-            MaxSamples::Count(0) => return Err(invalid("max_samples", 0, "a positive number of rows, a fraction in (0, 1] or \"auto\"")),
+            MaxSamples::Count(0) => {
+                return Err(invalid(
+                    "max_samples",
+                    0,
+                    "a positive number of rows, a fraction in (0, 1] or \"auto\"",
+                ))
+            }
             MaxSamples::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
-                return Err(invalid("max_samples", f, "a fraction in (0, 1], a positive number of rows or \"auto\""))
+                return Err(invalid(
+                    "max_samples",
+                    f,
+                    "a fraction in (0, 1], a positive number of rows or \"auto\"",
+                ))
             }
             _ => {}
         }
         match self.max_features {
-            MaxFeatures::Count(0) => return Err(invalid("max_features", 0, "a positive number of features or a fraction in (0, 1]")),
+            MaxFeatures::Count(0) => {
+                return Err(invalid(
+                    "max_features",
+                    0,
+                    "a positive number of features or a fraction in (0, 1]",
+                ))
+            }
             MaxFeatures::Fraction(f) if !(f > 0.0 && f <= 1.0) => {
-                return Err(invalid("max_features", f, "a fraction in (0, 1] or a positive number of features"))
+                return Err(invalid(
+                    "max_features",
+                    f,
+                    "a fraction in (0, 1] or a positive number of features",
+                ))
             }
             _ => {}
         }
@@ -140,7 +160,11 @@ impl IsolationForestParams {
                 MaxSamples::Fraction(f) => f.to_string(),
                 other => format!("{other:?}"),
             };
-            return Err(invalid("max_samples", value, format!("a fraction that keeps at least one of the {n} training rows")));
+            return Err(invalid(
+                "max_samples",
+                value,
+                format!("a fraction that keeps at least one of the {n} training rows"),
+            ));
         }
         Ok(size)
     }
@@ -148,7 +172,11 @@ impl IsolationForestParams {
     /// Features per tree for d columns.
     fn features_per_tree(&self, d: usize) -> Result<usize, ShallowError> {
         match self.max_features {
-            MaxFeatures::Count(k) if k > d => Err(invalid("max_features", k, format!("at most the {d} columns of the training data"))),
+            MaxFeatures::Count(k) if k > d => Err(invalid(
+                "max_features",
+                k,
+                format!("at most the {d} columns of the training data"),
+            )),
             MaxFeatures::Count(k) => Ok(k),
             MaxFeatures::Fraction(f) => Ok(((f * d as f64).floor() as usize).max(1)),
         }
@@ -172,17 +200,28 @@ impl IsolationForestParams {
             .map(|&tree_seed| {
                 let mut rng = ChaCha8Rng::seed_from_u64(tree_seed);
                 let mut rows: Vec<usize> = if self.bootstrap {
-                    (0..subsample_size).map(|_| rng.random_range(0..n)).collect()
+                    (0..subsample_size)
+                        .map(|_| rng.random_range(0..n))
+                        .collect()
                 } else {
                     index::sample(&mut rng, n, subsample_size).into_vec()
                 };
-                let features: Vec<usize> =
-                    if n_tree_features == d { (0..d).collect() } else { index::sample(&mut rng, d, n_tree_features).into_vec() };
+                let features: Vec<usize> = if n_tree_features == d {
+                    (0..d).collect()
+                } else {
+                    index::sample(&mut rng, d, n_tree_features).into_vec()
+                };
                 grow_tree(&data, d, &mut rows, &features, max_depth, &mut rng)
             })
             .collect::<Vec<Tree>>();
         let scoring = trees.iter().map(ScoringTree::new).collect();
-        Ok(IsolationForest { params: self.clone(), n_features: d, subsample_size, trees, scoring })
+        Ok(IsolationForest {
+            params: self.clone(),
+            n_features: d,
+            subsample_size,
+            trees,
+            scoring,
+        })
     }
 }
 
@@ -215,7 +254,8 @@ impl Tree {
             if !self.value[i].is_finite() {
                 return Err(format!("node {i} has non-finite value {}", self.value[i]));
             }
-            if left != 0 && (left <= i || left + 1 >= len || self.feature[i] as usize >= n_features) {
+            if left != 0 && (left <= i || left + 1 >= len || self.feature[i] as usize >= n_features)
+            {
                 return Err(format!(
                     "node {i} points to children {left}, {} and feature {}: expected children after it within {len} nodes and a feature below {n_features}",
                     left + 1,
@@ -255,10 +295,18 @@ impl ScoringTree {
         for i in 0..len {
             let left = tree.left[i];
             if left == 0 {
-                nodes.push(ScoringNode { threshold: f64::INFINITY, feature: 0, left: i as u32 });
+                nodes.push(ScoringNode {
+                    threshold: f64::INFINITY,
+                    feature: 0,
+                    left: i as u32,
+                });
                 path[i] = tree.value[i];
             } else {
-                nodes.push(ScoringNode { threshold: tree.value[i], feature: tree.feature[i], left });
+                nodes.push(ScoringNode {
+                    threshold: tree.value[i],
+                    feature: tree.feature[i],
+                    left,
+                });
                 node_depth[left as usize] = node_depth[i] + 1;
                 node_depth[left as usize + 1] = node_depth[i] + 1;
             }
@@ -284,14 +332,29 @@ impl ScoringTree {
 }
 
 /// Grows one tree over `rows` (indices into the row-major `data`), partitioning them in place.
-fn grow_tree(data: &[f64], d: usize, rows: &mut [usize], features: &[usize], max_depth: usize, rng: &mut ChaCha8Rng) -> Tree {
-    let mut tree = Tree { feature: vec![0], left: vec![0], value: vec![0.0] };
+fn grow_tree(
+    data: &[f64],
+    d: usize,
+    rows: &mut [usize],
+    features: &[usize],
+    max_depth: usize,
+    rng: &mut ChaCha8Rng,
+) -> Tree {
+    let mut tree = Tree {
+        feature: vec![0],
+        left: vec![0],
+        value: vec![0.0],
+    };
     // (node, start, end, depth) still to be split or closed as a leaf.
     let mut pending = vec![(0usize, 0usize, rows.len(), 0usize)];
     let mut candidates = Vec::with_capacity(features.len());
     while let Some((node, start, end, depth)) = pending.pop() {
         let size = end - start;
-        let split = if size >= 2 && depth < max_depth { draw_split(data, d, &rows[start..end], features, &mut candidates, rng) } else { None };
+        let split = if size >= 2 && depth < max_depth {
+            draw_split(data, d, &rows[start..end], features, &mut candidates, rng)
+        } else {
+            None
+        };
         let Some((feature, threshold)) = split else {
             tree.value[node] = depth as f64 + average_path_length(size);
             continue;
@@ -379,16 +442,30 @@ impl TryFrom<IsolationForestFile> for IsolationForest {
     fn try_from(file: IsolationForestFile) -> Result<Self, String> {
         file.params.check().map_err(|e| e.to_string())?;
         if file.n_features == 0 || file.subsample_size == 0 {
-            return Err(format!("n_features = {} and subsample_size = {} must be positive", file.n_features, file.subsample_size));
+            return Err(format!(
+                "n_features = {} and subsample_size = {} must be positive",
+                file.n_features, file.subsample_size
+            ));
         }
         if file.trees.len() != file.params.n_estimators {
-            return Err(format!("{} trees stored but n_estimators = {}", file.trees.len(), file.params.n_estimators));
+            return Err(format!(
+                "{} trees stored but n_estimators = {}",
+                file.trees.len(),
+                file.params.n_estimators
+            ));
         }
         for (t, tree) in file.trees.iter().enumerate() {
-            tree.validate(file.n_features).map_err(|e| format!("tree {t}: {e}"))?;
+            tree.validate(file.n_features)
+                .map_err(|e| format!("tree {t}: {e}"))?;
         }
         let scoring = file.trees.iter().map(ScoringTree::new).collect();
-        Ok(IsolationForest { params: file.params, n_features: file.n_features, subsample_size: file.subsample_size, trees: file.trees, scoring })
+        Ok(IsolationForest {
+            params: file.params,
+            n_features: file.n_features,
+            subsample_size: file.subsample_size,
+            trees: file.trees,
+            scoring,
+        })
     }
 }
 
@@ -408,17 +485,29 @@ impl IsolationForest {
         let d = self.n_features;
         let data = row_major(&x);
         let mut total_path = vec![0.0; x.nrows()];
-        total_path.par_chunks_mut(SCORE_BLOCK).enumerate().for_each(|(block, sums)| {
-            let first = block * SCORE_BLOCK;
-            let rows = &data[first * d..(first + sums.len()) * d];
-            let mut position = vec![0u32; sums.len()];
-            // Trees in a fixed order per row, so sums do not depend on thread scheduling.
-            for tree in &self.scoring {
-                tree.add_path_lengths(rows, d, &mut position, sums);
-            }
-        });
+        total_path
+            .par_chunks_mut(SCORE_BLOCK)
+            .enumerate()
+            .for_each(|(block, sums)| {
+                let first = block * SCORE_BLOCK;
+                let rows = &data[first * d..(first + sums.len()) * d];
+                let mut position = vec![0u32; sums.len()];
+                // Trees in a fixed order per row, so sums do not depend on thread scheduling.
+                for tree in &self.scoring {
+                    tree.add_path_lengths(rows, d, &mut position, sums);
+                }
+            });
         let denominator = self.trees.len() as f64 * average_path_length(self.subsample_size);
-        Ok(total_path.into_iter().map(|h| if denominator == 0.0 { 1.0 } else { 2f64.powf(-h / denominator) }).collect())
+        Ok(total_path
+            .into_iter()
+            .map(|h| {
+                if denominator == 0.0 {
+                    1.0
+                } else {
+                    2f64.powf(-h / denominator)
+                }
+            })
+            .collect())
     }
 
     pub fn hyper_params(&self) -> &IsolationForestParams {

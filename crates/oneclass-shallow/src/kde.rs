@@ -50,14 +50,28 @@ pub struct BandwidthSearch {
 
 impl Default for BandwidthSearch {
     fn default() -> Self {
-        BandwidthSearch { grid: None, n_grid: 20, grid_low: 1e-2, grid_high: 1e1, n_folds: 5, shuffle: true, seed: 0 }
+        BandwidthSearch {
+            grid: None,
+            n_grid: 20,
+            grid_low: 1e-2,
+            grid_high: 1e1,
+            n_folds: 5,
+            shuffle: true,
+            seed: 0,
+        }
     }
 }
 
 impl BandwidthSearch {
     fn check(&self) -> Result<(), ShallowError> {
         match &self.grid {
-            Some(grid) if grid.is_empty() => return Err(invalid("bandwidth grid", "[]", "at least one positive bandwidth")),
+            Some(grid) if grid.is_empty() => {
+                return Err(invalid(
+                    "bandwidth grid",
+                    "[]",
+                    "at least one positive bandwidth",
+                ))
+            }
             Some(grid) => {
                 if let Some(&bad) = grid.iter().find(|h| !(h.is_finite() && **h > 0.0)) {
                     return Err(invalid("bandwidth grid", bad, "positive finite bandwidths"));
@@ -68,10 +82,18 @@ impl BandwidthSearch {
                     return Err(invalid("n_grid", 0, "a positive number of grid values"));
                 }
                 if !(self.grid_low > 0.0 && self.grid_low.is_finite()) {
-                    return Err(invalid("grid_low", self.grid_low, "a positive finite factor"));
+                    return Err(invalid(
+                        "grid_low",
+                        self.grid_low,
+                        "a positive finite factor",
+                    ));
                 }
                 if !(self.grid_high >= self.grid_low && self.grid_high.is_finite()) {
-                    return Err(invalid("grid_high", self.grid_high, format!("a finite factor at least grid_low = {}", self.grid_low)));
+                    return Err(invalid(
+                        "grid_high",
+                        self.grid_high,
+                        format!("a finite factor at least grid_low = {}", self.grid_low),
+                    ));
                 }
             }
         }
@@ -87,11 +109,19 @@ impl BandwidthSearch {
             return grid.clone();
         }
         let (low, high) = (self.grid_low.log10(), self.grid_high.log10());
-        let step = if self.n_grid > 1 { (high - low) / (self.n_grid - 1) as f64 } else { 0.0 };
+        let step = if self.n_grid > 1 {
+            (high - low) / (self.n_grid - 1) as f64
+        } else {
+            0.0
+        };
         (0..self.n_grid)
             .map(|i| {
                 // numpy.linspace pins the last exponent to `high` exactly.
-                let exponent = if i + 1 == self.n_grid && self.n_grid > 1 { high } else { low + i as f64 * step };
+                let exponent = if i + 1 == self.n_grid && self.n_grid > 1 {
+                    high
+                } else {
+                    low + i as f64 * step
+                };
                 10f64.powf(exponent) * mean_std
             })
             .collect()
@@ -133,7 +163,9 @@ pub struct KernelDensityParams {
 
 impl Default for KernelDensityParams {
     fn default() -> Self {
-        KernelDensityParams { bandwidth: Bandwidth::Value(1.0) }
+        KernelDensityParams {
+            bandwidth: Bandwidth::Value(1.0),
+        }
     }
 }
 
@@ -171,11 +203,16 @@ impl KernelDensityParams {
         let (bandwidth, cv) = match &self.bandwidth {
             Bandwidth::Value(h) => (*h, None),
             Bandwidth::Scott => ((n as f64).powf(-1.0 / (d as f64 + 4.0)), None),
-            Bandwidth::Silverman => (((n * (d + 2)) as f64 / 4.0).powf(-1.0 / (d as f64 + 4.0)), None),
+            Bandwidth::Silverman => (
+                ((n * (d + 2)) as f64 / 4.0).powf(-1.0 / (d as f64 + 4.0)),
+                None,
+            ),
             Bandwidth::Cv(search) => {
                 let mean_std = mean_feature_std(&train, d);
                 if search.grid.is_none() && mean_std == 0.0 {
-                    return Err(ShallowError::ZeroVariance { what: "training data" });
+                    return Err(ShallowError::ZeroVariance {
+                        what: "training data",
+                    });
                 }
                 let bandwidths = search.candidates(mean_std);
                 let folds = kfold_indices(n, search.n_folds, search.shuffle.then_some(search.seed));
@@ -187,10 +224,23 @@ impl KernelDensityParams {
                         best = i;
                     }
                 }
-                (bandwidths[best], Some(CvReport { bandwidths, mean_held_out_log_likelihood: scores, best }))
+                (
+                    bandwidths[best],
+                    Some(CvReport {
+                        bandwidths,
+                        mean_held_out_log_likelihood: scores,
+                        best,
+                    }),
+                )
             }
         };
-        Ok(KernelDensity { params: self.clone(), n_features: d, bandwidth, train, cv })
+        Ok(KernelDensity {
+            params: self.clone(),
+            n_features: d,
+            bandwidth,
+            train,
+            cv,
+        })
     }
 }
 
@@ -200,7 +250,13 @@ fn mean_feature_std(data: &[f64], d: usize) -> f64 {
     let total: f64 = (0..d)
         .map(|j| {
             let mean = data.iter().skip(j).step_by(d).sum::<f64>() / n;
-            let var = data.iter().skip(j).step_by(d).map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+            let var = data
+                .iter()
+                .skip(j)
+                .step_by(d)
+                .map(|v| (v - mean) * (v - mean))
+                .sum::<f64>()
+                / n;
             var.sqrt()
         })
         .sum();
@@ -218,7 +274,10 @@ fn cross_validate(data: &[f64], d: usize, folds: &[Vec<usize>], bandwidths: &[f6
             held_out[i] = true;
         }
         let fit_rows: Vec<usize> = (0..n).filter(|&i| !held_out[i]).collect();
-        let fit_data: Vec<f64> = fit_rows.iter().flat_map(|&i| data[i * d..(i + 1) * d].iter().copied()).collect();
+        let fit_data: Vec<f64> = fit_rows
+            .iter()
+            .flat_map(|&i| data[i * d..(i + 1) * d].iter().copied())
+            .collect();
         let per_row: Vec<Vec<f64>> = fold
             .par_iter()
             .map_init(
@@ -228,7 +287,17 @@ fn cross_validate(data: &[f64], d: usize, folds: &[Vec<usize>], bandwidths: &[f6
                     for (dist, row) in sq_dists.iter_mut().zip(fit_data.chunks_exact(d)) {
                         *dist = squared_distance(query, row);
                     }
-                    bandwidths.iter().map(|&h| log_density_from_sq_dists(sq_dists.iter().copied(), fit_rows.len(), d, h)).collect()
+                    bandwidths
+                        .iter()
+                        .map(|&h| {
+                            log_density_from_sq_dists(
+                                sq_dists.iter().copied(),
+                                fit_rows.len(),
+                                d,
+                                h,
+                            )
+                        })
+                        .collect()
                 },
             )
             .collect();
@@ -249,7 +318,12 @@ fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
 
 /// Normalised Gaussian log-density from the squared distances to the n training points, with a
 /// one-pass log-sum-exp that rescales whenever a larger term appears.
-fn log_density_from_sq_dists(sq_dists: impl Iterator<Item = f64>, n: usize, d: usize, h: f64) -> f64 {
+fn log_density_from_sq_dists(
+    sq_dists: impl Iterator<Item = f64>,
+    n: usize,
+    d: usize,
+    h: f64,
+) -> f64 {
     let scale = -0.5 / (h * h);
     let (mut max, mut sum) = (f64::NEG_INFINITY, 0.0);
     for sq in sq_dists {
@@ -290,15 +364,31 @@ impl TryFrom<KernelDensityFile> for KernelDensity {
     fn try_from(f: KernelDensityFile) -> Result<Self, String> {
         f.params.check().map_err(|e| e.to_string())?;
         if !(f.bandwidth.is_finite() && f.bandwidth > 0.0) {
-            return Err(format!("bandwidth {} must be positive and finite", f.bandwidth));
+            return Err(format!(
+                "bandwidth {} must be positive and finite",
+                f.bandwidth
+            ));
         }
-        if f.n_features == 0 || f.train.is_empty() || f.train.len() % f.n_features != 0 {
-            return Err(format!("{} training values do not form rows of n_features = {}", f.train.len(), f.n_features));
+        if f.train.is_empty() || f.train.len().checked_rem(f.n_features) != Some(0) {
+            return Err(format!(
+                "{} training values do not form rows of n_features = {}",
+                f.train.len(),
+                f.n_features
+            ));
         }
         if let Some(i) = f.train.iter().position(|v| !v.is_finite()) {
-            return Err(format!("training value {i} is {}, expected finite", f.train[i]));
+            return Err(format!(
+                "training value {i} is {}, expected finite",
+                f.train[i]
+            ));
         }
-        Ok(KernelDensity { params: f.params, n_features: f.n_features, bandwidth: f.bandwidth, train: f.train, cv: f.cv })
+        Ok(KernelDensity {
+            params: f.params,
+            n_features: f.n_features,
+            bandwidth: f.bandwidth,
+            train: f.train,
+            cv: f.cv,
+        })
     }
 }
 
@@ -316,7 +406,10 @@ impl KernelDensity {
         let values: Vec<f64> = data
             .par_chunks_exact(d)
             .map(|query| {
-                let sq = self.train.chunks_exact(d).map(|row| squared_distance(query, row));
+                let sq = self
+                    .train
+                    .chunks_exact(d)
+                    .map(|row| squared_distance(query, row));
                 log_density_from_sq_dists(sq, n_train, d, self.bandwidth)
             })
             .collect();

@@ -12,31 +12,57 @@ mod kde;
 mod pca;
 
 pub use error::ShallowError;
-pub use iforest::{average_path_length, IsolationForest, IsolationForestParams, MaxFeatures, MaxSamples};
-pub use kde::{kfold_indices, Bandwidth, BandwidthSearch, CvReport, KernelDensity, KernelDensityParams};
+pub use iforest::{
+    average_path_length, IsolationForest, IsolationForestParams, MaxFeatures, MaxSamples,
+};
+pub use kde::{
+    kfold_indices, Bandwidth, BandwidthSearch, CvReport, KernelDensity, KernelDensityParams,
+};
 pub use pca::{symmetric_eigen, Components, Pca, PcaParams};
 
 use ndarray::ArrayView2;
 use std::borrow::Cow;
 
 /// Rejects matrices with too few rows, no columns, or a non-finite entry (named by row and column).
-pub(crate) fn check_matrix(x: &ArrayView2<f64>, what: &'static str, min_rows: usize) -> Result<(), ShallowError> {
+pub(crate) fn check_matrix(
+    x: &ArrayView2<f64>,
+    what: &'static str,
+    min_rows: usize,
+) -> Result<(), ShallowError> {
     let (rows, cols) = x.dim();
     if rows < min_rows || cols == 0 {
-        return Err(ShallowError::EmptyData { what, rows, cols, min_rows });
+        return Err(ShallowError::EmptyData {
+            what,
+            rows,
+            cols,
+            min_rows,
+        });
     }
     for ((row, col), &value) in x.indexed_iter() {
         if !value.is_finite() {
-            return Err(ShallowError::NonFinite { what, row, col, value });
+            return Err(ShallowError::NonFinite {
+                what,
+                row,
+                col,
+                value,
+            });
         }
     }
     Ok(())
 }
 
 /// Input checks for applying a fitted model: matching width, then finite values.
-pub(crate) fn check_input(x: &ArrayView2<f64>, what: &'static str, expected_cols: usize) -> Result<(), ShallowError> {
+pub(crate) fn check_input(
+    x: &ArrayView2<f64>,
+    what: &'static str,
+    expected_cols: usize,
+) -> Result<(), ShallowError> {
     if x.ncols() != expected_cols {
-        return Err(ShallowError::DimensionMismatch { what, expected: expected_cols, found: x.ncols() });
+        return Err(ShallowError::DimensionMismatch {
+            what,
+            expected: expected_cols,
+            found: x.ncols(),
+        });
     }
     // Zero rows is a valid (empty) request once the width matches.
     if x.nrows() == 0 {
@@ -59,5 +85,7 @@ pub(crate) fn to_json<T: serde::Serialize>(model: &T) -> String {
 }
 
 pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ShallowError> {
-    serde_json::from_str(text).map_err(|e| ShallowError::ModelJson { message: e.to_string() })
+    serde_json::from_str(text).map_err(|e| ShallowError::ModelJson {
+        message: e.to_string(),
+    })
 }

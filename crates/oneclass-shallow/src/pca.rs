@@ -34,7 +34,10 @@ pub struct PcaParams {
 
 impl Default for PcaParams {
     fn default() -> Self {
-        PcaParams { n_components: Components::All, whiten: false }
+        PcaParams {
+            n_components: Components::All,
+            whiten: false,
+        }
     }
 }
 
@@ -53,10 +56,16 @@ impl PcaParams {
 
     pub fn check(&self) -> Result<(), ShallowError> {
         match self.n_components {
-            Components::Count(0) => Err(invalid("n_components", 0, "a positive number of components, a variance fraction in (0, 1), or all")),
-            Components::VarianceFraction(f) if !(f > 0.0 && f < 1.0) => {
-                Err(invalid("n_components", f, "a variance fraction strictly between 0 and 1, a positive count, or all"))
-            }
+            Components::Count(0) => Err(invalid(
+                "n_components",
+                0,
+                "a positive number of components, a variance fraction in (0, 1), or all",
+            )),
+            Components::VarianceFraction(f) if !(f > 0.0 && f < 1.0) => Err(invalid(
+                "n_components",
+                f,
+                "a variance fraction strictly between 0 and 1, a positive count, or all",
+            )),
             _ => Ok(()),
         }
     }
@@ -67,7 +76,9 @@ impl PcaParams {
         check_matrix(&x, "training data", 2)?;
         let (n, d) = x.dim();
         let data = row_major(&x);
-        let mean: Vec<f64> = (0..d).map(|j| data.iter().skip(j).step_by(d).sum::<f64>() / n as f64).collect();
+        let mean: Vec<f64> = (0..d)
+            .map(|j| data.iter().skip(j).step_by(d).sum::<f64>() / n as f64)
+            .collect();
         let covariance = covariance(&data, d, &mean);
         let (mut values, vectors) = jacobi_eigen(covariance, d);
         // The covariance is positive semi-definite; tiny negative eigenvalues are rounding.
@@ -76,13 +87,19 @@ impl PcaParams {
         }
         let total_variance: f64 = values.iter().sum();
         if total_variance == 0.0 {
-            return Err(ShallowError::ZeroVariance { what: "training data" });
+            return Err(ShallowError::ZeroVariance {
+                what: "training data",
+            });
         }
         let available = n.min(d);
         let n_components = match self.n_components {
             Components::All => available,
             Components::Count(k) if k > available => {
-                return Err(invalid("n_components", k, format!("at most min(rows, columns) = min({n}, {d}) = {available}")))
+                return Err(invalid(
+                    "n_components",
+                    k,
+                    format!("at most min(rows, columns) = min({n}, {d}) = {available}"),
+                ))
             }
             Components::Count(k) => k,
             Components::VarianceFraction(f) => {
@@ -109,8 +126,18 @@ impl PcaParams {
             components.extend(component);
         }
         let explained_variance = values[..n_components].to_vec();
-        let explained_variance_ratio = explained_variance.iter().map(|v| v / total_variance).collect();
-        Ok(Pca { params: self.clone(), n_features: d, mean, components, explained_variance, explained_variance_ratio })
+        let explained_variance_ratio = explained_variance
+            .iter()
+            .map(|v| v / total_variance)
+            .collect();
+        Ok(Pca {
+            params: self.clone(),
+            n_features: d,
+            mean,
+            components,
+            explained_variance,
+            explained_variance_ratio,
+        })
     }
 }
 
@@ -167,7 +194,10 @@ fn jacobi_eigen(mut a: Vec<f64>, d: usize) -> (Vec<f64>, Vec<f64>) {
     }
     let frobenius_sq: f64 = a.iter().map(|x| x * x).sum();
     for _sweep in 0..100 {
-        let off_sq: f64 = (0..d).flat_map(|p| (p + 1..d).map(move |q| (p, q))).map(|(p, q)| 2.0 * a[p * d + q] * a[p * d + q]).sum();
+        let off_sq: f64 = (0..d)
+            .flat_map(|p| (p + 1..d).map(move |q| (p, q)))
+            .map(|(p, q)| 2.0 * a[p * d + q] * a[p * d + q])
+            .sum();
         if off_sq <= (f64::EPSILON * f64::EPSILON) * frobenius_sq * 1e-4 || off_sq == 0.0 {
             break;
         }
@@ -226,7 +256,11 @@ fn jacobi_eigen(mut a: Vec<f64>, d: usize) -> (Vec<f64>, Vec<f64>) {
 pub fn symmetric_eigen(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), ShallowError> {
     let (rows, cols) = a.dim();
     if rows != cols {
-        return Err(ShallowError::DimensionMismatch { what: "symmetric matrix (rows)", expected: rows, found: cols });
+        return Err(ShallowError::DimensionMismatch {
+            what: "symmetric matrix (rows)",
+            expected: rows,
+            found: cols,
+        });
     }
     check_matrix(&a, "symmetric matrix", 1)?;
     let largest = a.iter().fold(0.0f64, |m, x| m.max(x.abs()));
@@ -242,7 +276,8 @@ pub fn symmetric_eigen(a: ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>),
         }
     }
     let (values, vectors) = jacobi_eigen(row_major(&a).into_owned(), rows);
-    let vectors = Array2::from_shape_vec((rows, rows), vectors).unwrap_or_else(|e| unreachable!("{e}"));
+    let vectors =
+        Array2::from_shape_vec((rows, rows), vectors).unwrap_or_else(|e| unreachable!("{e}"));
     Ok((Array1::from(values), vectors))
 }
 
@@ -275,7 +310,12 @@ impl TryFrom<PcaFile> for Pca {
         f.params.check().map_err(|e| e.to_string())?;
         let d = f.n_features;
         let k = f.explained_variance.len();
-        if d == 0 || k == 0 || f.mean.len() != d || f.components.len() != k * d || f.explained_variance_ratio.len() != k {
+        if d == 0
+            || k == 0
+            || f.mean.len() != d
+            || f.components.len() != k * d
+            || f.explained_variance_ratio.len() != k
+        {
             return Err(format!(
                 "inconsistent sizes: n_features {d}, mean {}, components {}, explained_variance {k}, explained_variance_ratio {}; expected d, k·d, k, k with d, k ≥ 1",
                 f.mean.len(),
@@ -283,7 +323,12 @@ impl TryFrom<PcaFile> for Pca {
                 f.explained_variance_ratio.len()
             ));
         }
-        let all = f.mean.iter().chain(&f.components).chain(&f.explained_variance).chain(&f.explained_variance_ratio);
+        let all = f
+            .mean
+            .iter()
+            .chain(&f.components)
+            .chain(&f.explained_variance)
+            .chain(&f.explained_variance_ratio);
         if all.clone().any(|v| !v.is_finite()) || f.explained_variance.iter().any(|&v| v < 0.0) {
             return Err("values must be finite and variances non-negative".into());
         }
@@ -309,19 +354,29 @@ impl Pca {
         let d = self.n_features;
         let k = self.n_components();
         let scale: Vec<f64> = if self.params.whiten {
-            self.explained_variance.iter().map(|v| v.sqrt().max(f64::EPSILON)).collect()
+            self.explained_variance
+                .iter()
+                .map(|v| v.sqrt().max(f64::EPSILON))
+                .collect()
         } else {
             vec![1.0; k]
         };
         let data = row_major(&x);
         let mut out = vec![0.0; x.nrows() * k];
-        out.par_chunks_mut(k).zip(data.par_chunks_exact(d)).for_each(|(projected, row)| {
-            let centred: Vec<f64> = row.iter().zip(&self.mean).map(|(v, m)| v - m).collect();
-            for (c, value) in projected.iter_mut().enumerate() {
-                let component = &self.components[c * d..(c + 1) * d];
-                *value = centred.iter().zip(component).map(|(a, b)| a * b).sum::<f64>() / scale[c];
-            }
-        });
+        out.par_chunks_mut(k)
+            .zip(data.par_chunks_exact(d))
+            .for_each(|(projected, row)| {
+                let centred: Vec<f64> = row.iter().zip(&self.mean).map(|(v, m)| v - m).collect();
+                for (c, value) in projected.iter_mut().enumerate() {
+                    let component = &self.components[c * d..(c + 1) * d];
+                    *value = centred
+                        .iter()
+                        .zip(component)
+                        .map(|(a, b)| a * b)
+                        .sum::<f64>()
+                        / scale[c];
+                }
+            });
         Ok(Array2::from_shape_vec((x.nrows(), k), out).unwrap_or_else(|e| unreachable!("{e}")))
     }
 
@@ -336,7 +391,11 @@ impl Pca {
     }
     /// Components as a k × d matrix (row i = component i).
     pub fn components(&self) -> Array2<f64> {
-        Array2::from_shape_vec((self.n_components(), self.n_features), self.components.clone()).unwrap_or_else(|e| unreachable!("{e}"))
+        Array2::from_shape_vec(
+            (self.n_components(), self.n_features),
+            self.components.clone(),
+        )
+        .unwrap_or_else(|e| unreachable!("{e}"))
     }
     pub fn explained_variance(&self) -> &[f64] {
         &self.explained_variance

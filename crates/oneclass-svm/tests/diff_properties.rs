@@ -111,7 +111,7 @@ fn identical_points_are_flagged_and_finite() {
         let deg = sol.degeneracy();
         // Identical rows, but the entries differ across columns: Var > 0.
         assert!(deg.identical_points && !deg.zero_variance, "{deg:?}");
-        assert!(sol.alpha().iter().all(|&a| (a - 0.1).abs() < 1e-15));
+        assert!(sol.alpha().iter().all(|&a| (a - 0.1).abs() < 1e-9), "jitter {jitter}: {:?}", sol.alpha());
         assert!((sol.rho() - (1.0 + jitter / n as f64)).abs() < 1e-12, "rho {}", sol.rho());
         // Without jitter the KKT matrix of ten identical free points is singular.
         assert_eq!(deg.singular_kkt, jitter == 0.0);
