@@ -14,8 +14,12 @@ pub struct FitArgs {
 
 #[derive(Subcommand)]
 enum Method {
-    /// Exact ν-one-class SVM (libsvm-compatible; scores = −decision_function).
+    /// Exact ν-one-class SVM (libsvm-compatible; scores = −decision_function), optionally on PCA features.
     Ocsvm(OcsvmArgs),
+    /// Isolation Forest (Liu et al. 2008; scikit-learn's definition; scores = 2^(−E[h]/c(ψ))).
+    Iforest(crate::fit_shallow::IforestArgs),
+    /// Gaussian kernel density; scores = −log density.
+    Kde(crate::fit_shallow::KdeArgs),
 }
 
 #[derive(Args)]
@@ -54,6 +58,9 @@ pub struct OcsvmArgs {
     /// Iteration limit (default: none).
     #[arg(long)]
     pub max_iter: Option<usize>,
+    /// Fit on PCA features: a number of components (e.g. 10) or a fraction of variance to keep (e.g. 0.95).
+    #[arg(long)]
+    pub pca: Option<f64>,
     /// Drop CSV rows with missing values instead of failing.
     #[arg(long)]
     pub drop_missing: bool,
@@ -80,6 +87,8 @@ impl OcsvmArgs {
 pub fn run(args: FitArgs) -> Result<()> {
     match args.method {
         Method::Ocsvm(a) => fit_ocsvm(a),
+        Method::Iforest(a) => crate::fit_shallow::fit_iforest(a),
+        Method::Kde(a) => crate::fit_shallow::fit_kde(a),
     }
 }
 
@@ -87,11 +96,25 @@ fn fit_ocsvm(a: OcsvmArgs) -> Result<()> {
     let params = a.params();
     params.check()?;
     let x = io::read_matrix(&a.train, &a.table, a.drop_missing)?;
+    let pca = a.pca.map(|k| crate::fit_shallow::fit_pca(&x, k)).transpose().with_context(|| format!("{}", a.train.display()))?;
+    let x = match &pca {
+        Some(p) => p.transform(x.view())?,
+        None => x,
+    };
     let pb = io::spinner(&format!("fitting OCSVM on {} × {}", x.nrows(), x.ncols()));
     let model = params.fit_with_progress(x.view(), &mut |it| pb.set_message(format!("fitting OCSVM on {} × {}: {it} iterations", x.nrows(), x.ncols())));
     pb.finish_and_clear();
     let model = model.with_context(|| format!("{}", a.train.display()))?;
-    io::write_text(&a.model, &model.to_json())?;
+    let d_in = pca.as_ref().map(|p| p.mean().len());
+    let saved = match pca {
+        Some(p) => io::AnyModel::PcaOcsvm(p, model),
+        None => io::AnyModel::Ocsvm(model),
+    };
+    io::write_text(&a.model, &saved.to_json())?;
+    let (io::AnyModel::Ocsvm(model) | io::AnyModel::PcaOcsvm(_, model)) = &saved else { unreachable!("just built") };
+    if let Some(d) = d_in {
+        println!("PCA: {d} features -> {} components", model.n_features);
+    }
     let r = &model.report;
     if !r.converged {
         eprintln!("warning: stopped at --max-iter {} before reaching --tol {} (KKT gap {:.3e})", r.iterations, a.tol, r.gap);

@@ -3,6 +3,7 @@
 use anyhow::{bail, Context, Result};
 use ndarray::Array2;
 use oneclass_data::{read_npy, read_table, write_atomic, CsvOptions, HeaderMode, TableOptions};
+use oneclass_shallow::{IsolationForest, KernelDensity, Pca};
 use oneclass_svm::OcsvmModel;
 use std::path::Path;
 
@@ -72,23 +73,81 @@ pub fn read_vector(path: &Path) -> Result<Vec<f64>> {
 /// Any model the program can write; dispatched on the file's "method" field.
 pub enum AnyModel {
     Ocsvm(OcsvmModel),
+    /// An OCSVM on PCA features: the fitted PCA is kept so scoring applies the same transform.
+    PcaOcsvm(Pca, OcsvmModel),
+    Iforest(IsolationForest),
+    Kde(KernelDensity),
+}
+
+/// The common envelope of the shallow model files (the OCSVM writes the same one itself).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Envelope {
+    format: String,
+    version: u32,
+    method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pca: Option<serde_json::Value>,
+    model: serde_json::Value,
+}
+
+fn envelope(method: &str, pca: Option<&Pca>, model: serde_json::Value) -> String {
+    let e = Envelope {
+        format: oneclass_svm::model::MODEL_FORMAT.into(),
+        version: oneclass_svm::model::MODEL_VERSION,
+        method: method.into(),
+        pca: pca.map(|p| serde_json::from_str(&p.to_json()).expect("valid JSON")),
+        model,
+    };
+    serde_json::to_string(&e).expect("a model always serialises")
 }
 
 impl AnyModel {
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the model file", path.display()))?;
-        let head: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{}: not a JSON model file", path.display()))?;
-        match head.get("method").and_then(|m| m.as_str()) {
-            Some("ocsvm") => Ok(AnyModel::Ocsvm(OcsvmModel::from_json(&text, &path.display().to_string())?)),
-            Some(other) => bail!("{}: field \"method\" is {other:?}, which this build cannot score", path.display()),
-            None => bail!("{}: field \"method\" is missing; expected a model written by `oneclass fit`", path.display()),
+    pub fn to_json(&self) -> String {
+        let value = |json: String| serde_json::from_str::<serde_json::Value>(&json).expect("valid JSON");
+        match self {
+            AnyModel::Ocsvm(m) => m.to_json(),
+            AnyModel::PcaOcsvm(p, m) => envelope("pca-ocsvm", Some(p), value(m.to_json())),
+            AnyModel::Iforest(m) => envelope("iforest", None, value(m.to_json())),
+            AnyModel::Kde(m) => envelope("kde", None, value(m.to_json())),
         }
     }
 
-    pub fn score(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
-        match self {
-            AnyModel::Ocsvm(m) => Ok(m.score(x.view())?.to_vec()),
+    pub fn load(path: &Path) -> Result<Self> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read the model file"))?;
+        let head: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{name}: not a JSON model file"))?;
+        let method = match head.get("method").and_then(|m| m.as_str()) {
+            Some(m) => m.to_string(),
+            None => bail!("{name}: field \"method\" is missing; expected a model written by `oneclass fit`"),
+        };
+        if method == "ocsvm" {
+            return Ok(AnyModel::Ocsvm(OcsvmModel::from_json(&text, &name)?));
         }
+        let e: Envelope = serde_json::from_value(head).with_context(|| format!("{name}: not a oneclass model file"))?;
+        if e.format != oneclass_svm::model::MODEL_FORMAT || e.version != oneclass_svm::model::MODEL_VERSION {
+            bail!("{name}: format {:?} version {}, expected {:?} version {}", e.format, e.version, oneclass_svm::model::MODEL_FORMAT, oneclass_svm::model::MODEL_VERSION);
+        }
+        let inner = e.model.to_string();
+        let bad = |what: &str| format!("{name}: field \"model\" is not a valid {what} model");
+        Ok(match method.as_str() {
+            "pca-ocsvm" => {
+                let pca = e.pca.with_context(|| format!("{name}: field \"pca\" is missing"))?;
+                let pca = Pca::from_json(&pca.to_string()).with_context(|| format!("{name}: field \"pca\" is not a valid PCA"))?;
+                AnyModel::PcaOcsvm(pca, OcsvmModel::from_json(&inner, &name)?)
+            }
+            "iforest" => AnyModel::Iforest(IsolationForest::from_json(&inner).with_context(|| bad("isolation forest"))?),
+            "kde" => AnyModel::Kde(KernelDensity::from_json(&inner).with_context(|| bad("kernel density"))?),
+            other => bail!("{name}: field \"method\" is {other:?}, which this build cannot score"),
+        })
+    }
+
+    pub fn score(&self, x: &Array2<f64>) -> Result<Vec<f64>> {
+        Ok(match self {
+            AnyModel::Ocsvm(m) => m.score(x.view())?.to_vec(),
+            AnyModel::PcaOcsvm(p, m) => m.score(p.transform(x.view())?.view())?.to_vec(),
+            AnyModel::Iforest(m) => m.score(x.view())?.to_vec(),
+            AnyModel::Kde(m) => m.score(x.view())?.to_vec(),
+        })
     }
 }
 

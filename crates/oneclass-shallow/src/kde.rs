@@ -328,12 +328,19 @@ fn log_density_from_sq_dists(
     let (mut max, mut sum) = (f64::NEG_INFINITY, 0.0);
     for sq in sq_dists {
         let term = sq * scale;
+        if term == f64::NEG_INFINITY {
+            // Distance overflowed: this point adds nothing (and −∞ − −∞ would be NaN).
+            continue;
+        }
         if term <= max {
             sum += (term - max).exp();
         } else {
             sum = sum * (max - term).exp() + 1.0;
             max = term;
         }
+    }
+    if max == f64::NEG_INFINITY {
+        return f64::NEG_INFINITY;
     }
     max + sum.ln() - (n as f64).ln() - 0.5 * d as f64 * LN_2PI - d as f64 * h.ln()
 }

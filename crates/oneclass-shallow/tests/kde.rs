@@ -199,6 +199,9 @@ fn far_point_scores_higher_and_json_round_trip_is_exact() {
     let s = model.score(q.view()).unwrap();
     // Far from every training point the log-sum-exp must stay finite (no underflow to −∞).
     assert!(s[1].is_finite() && s[1] > s[0] + 1000.0, "{s}");
+    // Squared distances that overflow give density 0 (score +∞), never NaN.
+    let overflow = model.score(array![[1e200, 0.0, 0.0]].view()).unwrap();
+    assert_eq!(overflow[0], f64::INFINITY);
     let back = KernelDensity::from_json(&model.to_json()).unwrap();
     let query = matrix(&f["synthetic"]["query"]);
     assert_eq!(

@@ -49,34 +49,221 @@ pub(crate) fn transpose_padded(x: &[f64], m: usize, d: usize) -> (Vec<f64>, usiz
     (t, m_pad)
 }
 
-/// Dot products of two points with `count` (a multiple of LANES) transposed points:
-/// s0[j] = ⟨x0, y_j⟩, s1[j] = ⟨x1, y_j⟩. Both rows share every load of `yt`.
-#[inline(always)]
-fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]) {
-    let mut j0 = 0;
-    while j0 < count {
-        let mut a0 = [0.0f64; LANES];
-        let mut a1 = [0.0f64; LANES];
-        for (c, (&v0, &v1)) in x0.iter().zip(x1).enumerate() {
-            let col = &yt[c * m_pad + j0..c * m_pad + j0 + LANES];
-            for t in 0..LANES {
-                a0[t] += v0 * col[t];
-                a1[t] += v1 * col[t];
+/// The innermost blocks, portable or with AVX2 + FMA intrinsics. Callers are generic over the
+/// block set and are compiled once per set (the AVX2 one inside a `target_feature` function).
+trait Blocks {
+    /// s0[j] = ⟨x0, y_j⟩, s1[j] = ⟨x1, y_j⟩ for j < count (a multiple of LANES), y transposed.
+    fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]);
+    /// out[j] = exp(−γ·max(0, x_sq + y_sq[j] − 2·dots[j])).
+    fn rbf_from_dots(x_sq: f64, y_sq: &[f64], dots: &[f64], gamma: f64, out: &mut [f64]);
+    /// out_r[c] += Σ_kk w_r[kk]·r[kk, c] for the two rows r = 0, 1 and c < `full` (a multiple of
+    /// LANES); r is k × d row-major.
+    fn rows2(w0: &[f64], w1: &[f64], r: &[f64], d: usize, full: usize, out0: &mut [f64], out1: &mut [f64]);
+}
+
+struct Portable;
+
+impl Blocks for Portable {
+    #[inline(always)]
+    fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]) {
+        let mut j0 = 0;
+        while j0 < count {
+            let mut a0 = [0.0f64; LANES];
+            let mut a1 = [0.0f64; LANES];
+            for (c, (&v0, &v1)) in x0.iter().zip(x1).enumerate() {
+                let col = &yt[c * m_pad + j0..c * m_pad + j0 + LANES];
+                for t in 0..LANES {
+                    a0[t] += v0 * col[t];
+                    a1[t] += v1 * col[t];
+                }
             }
+            s0[j0..j0 + LANES].copy_from_slice(&a0);
+            s1[j0..j0 + LANES].copy_from_slice(&a1);
+            j0 += LANES;
         }
-        s0[j0..j0 + LANES].copy_from_slice(&a0);
-        s1[j0..j0 + LANES].copy_from_slice(&a1);
-        j0 += LANES;
+    }
+
+    #[inline(always)]
+    fn rbf_from_dots(x_sq: f64, y_sq: &[f64], dots: &[f64], gamma: f64, out: &mut [f64]) {
+        for ((o, &ys), &dt) in out.iter_mut().zip(y_sq).zip(dots) {
+            let d2 = (x_sq + ys - 2.0 * dt).max(0.0);
+            *o = exp_nonpositive(-gamma * d2);
+        }
+    }
+
+    #[inline(always)]
+    fn rows2(w0: &[f64], w1: &[f64], r: &[f64], d: usize, full: usize, out0: &mut [f64], out1: &mut [f64]) {
+        let mut c0 = 0;
+        while c0 < full {
+            let mut a0 = [0.0f64; LANES];
+            let mut a1 = [0.0f64; LANES];
+            for (kk, (&u0, &u1)) in w0.iter().zip(w1).enumerate() {
+                let rr = &r[kk * d + c0..kk * d + c0 + LANES];
+                for t in 0..LANES {
+                    a0[t] += u0 * rr[t];
+                    a1[t] += u1 * rr[t];
+                }
+            }
+            for t in 0..LANES {
+                out0[c0 + t] += a0[t];
+                out1[c0 + t] += a1[t];
+            }
+            c0 += LANES;
+        }
     }
 }
 
-/// out[j] = exp(−γ·max(0, ‖x‖² + ‖y_j‖² − 2⟨x, y_j⟩)) from the dot products.
-#[inline(always)]
-fn rbf_from_dots(x_sq: f64, y_sq: &[f64], dots: &[f64], gamma: f64, out: &mut [f64]) {
-    for ((o, &ys), &dt) in out.iter_mut().zip(y_sq).zip(dots) {
-        let d2 = (x_sq + ys - 2.0 * dt).max(0.0);
-        *o = exp_nonpositive(-gamma * d2);
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    //! The blocks with explicit AVX2 + FMA intrinsics (LLVM does not form FMAs from a·b + c
+    //! and does not vectorise `f64::mul_add` in these loops). Only inlined into functions
+    //! compiled with `target_feature(enable = "avx2,fma")`, called after run-time detection.
+    use std::arch::x86_64::*;
+
+    use super::{Blocks, LANES};
+
+    pub(super) struct Avx2Fma;
+
+    /// exp(x) for x ≤ 0, four at a time: the same reduction and Taylor polynomial as
+    /// `simd::exp_nonpositive` (k = round(x/ln2), r = x − k·ln2 in two parts, degree 12 on
+    /// |r| ≤ ln2/2, 2^k from the exponent bits), evaluated with FMAs; 0 below −708.
+    #[inline(always)]
+    unsafe fn exp4(x: __m256d) -> __m256d {
+        const LOG2E: f64 = std::f64::consts::LOG2_E;
+        const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
+        const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+        const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²
+        const INV_FACT: [f64; 13] = [
+            1.0 / 479_001_600.0,
+            1.0 / 39_916_800.0,
+            1.0 / 3_628_800.0,
+            1.0 / 362_880.0,
+            1.0 / 40_320.0,
+            1.0 / 5_040.0,
+            1.0 / 720.0,
+            1.0 / 120.0,
+            1.0 / 24.0,
+            1.0 / 6.0,
+            0.5,
+            1.0,
+            1.0,
+        ];
+        let lowest = _mm256_set1_pd(-708.0);
+        let xc = _mm256_max_pd(x, lowest);
+        let shifter = _mm256_set1_pd(SHIFTER);
+        let t = _mm256_fmadd_pd(xc, _mm256_set1_pd(LOG2E), shifter);
+        let k = _mm256_sub_pd(t, shifter);
+        let r = _mm256_fnmadd_pd(k, _mm256_set1_pd(LN2_HI), xc);
+        let r = _mm256_fnmadd_pd(k, _mm256_set1_pd(LN2_LO), r);
+        let mut p = _mm256_set1_pd(INV_FACT[0]);
+        for &coef in &INV_FACT[1..] {
+            p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(coef));
+        }
+        let ki = _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_castpd_si256(shifter));
+        let scale = _mm256_slli_epi64::<52>(_mm256_add_epi64(ki, _mm256_set1_epi64x(1023)));
+        let y = _mm256_mul_pd(p, _mm256_castsi256_pd(scale));
+        let underflow = _mm256_cmp_pd::<_CMP_LT_OQ>(x, lowest);
+        _mm256_andnot_pd(underflow, y)
     }
+
+    impl Blocks for Avx2Fma {
+        #[inline(always)]
+        fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]) {
+            let mut j0 = 0;
+            while j0 < count {
+                // SAFETY: AVX2 + FMA are available (this code is only reached from functions
+                // compiled for them after run-time detection); every pointer comes from a
+                // bounds-checked slice of LANES = 16 values read or written as 4 × 4.
+                unsafe {
+                    let mut a = [_mm256_setzero_pd(); 8];
+                    for (c, (&v0, &v1)) in x0.iter().zip(x1).enumerate() {
+                        let col = yt[c * m_pad + j0..c * m_pad + j0 + LANES].as_ptr();
+                        let (b0, b1) = (_mm256_set1_pd(v0), _mm256_set1_pd(v1));
+                        for q in 0..4 {
+                            let v = _mm256_loadu_pd(col.add(4 * q));
+                            a[q] = _mm256_fmadd_pd(b0, v, a[q]);
+                            a[4 + q] = _mm256_fmadd_pd(b1, v, a[4 + q]);
+                        }
+                    }
+                    let (o0, o1) = (s0[j0..j0 + LANES].as_mut_ptr(), s1[j0..j0 + LANES].as_mut_ptr());
+                    for q in 0..4 {
+                        _mm256_storeu_pd(o0.add(4 * q), a[q]);
+                        _mm256_storeu_pd(o1.add(4 * q), a[4 + q]);
+                    }
+                }
+                j0 += LANES;
+            }
+        }
+
+        #[inline(always)]
+        fn rbf_from_dots(x_sq: f64, y_sq: &[f64], dots: &[f64], gamma: f64, out: &mut [f64]) {
+            let len = out.len().min(y_sq.len()).min(dots.len());
+            let full = len / 4 * 4;
+            // SAFETY: as in dots2; indices below `full` ≤ the three lengths.
+            unsafe {
+                let xs = _mm256_set1_pd(x_sq);
+                let minus_gamma = _mm256_set1_pd(-gamma);
+                let two = _mm256_set1_pd(2.0);
+                let zero = _mm256_setzero_pd();
+                let mut j = 0;
+                while j < full {
+                    let ys = _mm256_loadu_pd(y_sq.as_ptr().add(j));
+                    let dt = _mm256_loadu_pd(dots.as_ptr().add(j));
+                    let d2 = _mm256_max_pd(_mm256_fnmadd_pd(two, dt, _mm256_add_pd(xs, ys)), zero);
+                    _mm256_storeu_pd(out.as_mut_ptr().add(j), exp4(_mm256_mul_pd(minus_gamma, d2)));
+                    j += 4;
+                }
+            }
+            super::Portable::rbf_from_dots(x_sq, &y_sq[full..len], &dots[full..len], gamma, &mut out[full..len]);
+        }
+
+        #[inline(always)]
+        fn rows2(w0: &[f64], w1: &[f64], r: &[f64], d: usize, full: usize, out0: &mut [f64], out1: &mut [f64]) {
+            let mut c0 = 0;
+            while c0 < full {
+                // SAFETY: as in dots2.
+                unsafe {
+                    let mut a = [_mm256_setzero_pd(); 8];
+                    for (kk, (&u0, &u1)) in w0.iter().zip(w1).enumerate() {
+                        let rr = r[kk * d + c0..kk * d + c0 + LANES].as_ptr();
+                        let (b0, b1) = (_mm256_set1_pd(u0), _mm256_set1_pd(u1));
+                        for q in 0..4 {
+                            let v = _mm256_loadu_pd(rr.add(4 * q));
+                            a[q] = _mm256_fmadd_pd(b0, v, a[q]);
+                            a[4 + q] = _mm256_fmadd_pd(b1, v, a[4 + q]);
+                        }
+                    }
+                    let (o0, o1) = (out0[c0..c0 + LANES].as_mut_ptr(), out1[c0..c0 + LANES].as_mut_ptr());
+                    for q in 0..4 {
+                        _mm256_storeu_pd(o0.add(4 * q), _mm256_add_pd(_mm256_loadu_pd(o0.add(4 * q)), a[q]));
+                        _mm256_storeu_pd(o1.add(4 * q), _mm256_add_pd(_mm256_loadu_pd(o1.add(4 * q)), a[4 + q]));
+                    }
+                }
+                c0 += LANES;
+            }
+        }
+    }
+}
+
+/// Defines `$name` running `$with::<Portable>`, or `$with::<Avx2Fma>` compiled with AVX2 + FMA
+/// when the CPU has them.
+macro_rules! dispatch_blocks {
+    ($(#[$doc:meta])* fn $name:ident => $with:ident / $avx:ident ( $($arg:ident : $ty:ty),* $(,)? )) => {
+        #[cfg(target_arch = "x86_64")]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn $avx($($arg: $ty),*) {
+            $with::<avx2::Avx2Fma>($($arg),*)
+        }
+        $(#[$doc])*
+        pub(crate) fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2() {
+                // SAFETY: the CPU supports AVX2 and FMA (checked at run time).
+                return unsafe { $avx($($arg),*) };
+            }
+            $with::<Portable>($($arg),*)
+        }
+    };
 }
 
 /// Rows of `x` (m × d) minus `mean`, and their squared norms. Distances are computed as
@@ -109,7 +296,7 @@ fn column_mean(x: &[f64], d: usize) -> Vec<f64> {
 }
 
 #[inline(always)]
-fn rbf_gram_generic(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
+fn rbf_gram_with<B: Blocks>(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
     let (xc, sq) = centre(x, d, &column_mean(x, d));
     let (xt, m_pad) = transpose_padded(&xc, n, d);
     let mut s0 = vec![0.0; m_pad];
@@ -120,10 +307,10 @@ fn rbf_gram_generic(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &
         let pair = i + 1 < n;
         let i1 = if pair { i + 1 } else { i };
         let count = i1.div_ceil(LANES) * LANES;
-        dots2(&xc[i * d..(i + 1) * d], &xc[i1 * d..(i1 + 1) * d], &xt, m_pad, count, &mut s0, &mut s1);
-        rbf_from_dots(sq[i], &sq[..i], &s0[..i], gamma, &mut k[i * n..i * n + i]);
+        B::dots2(&xc[i * d..(i + 1) * d], &xc[i1 * d..(i1 + 1) * d], &xt, m_pad, count, &mut s0, &mut s1);
+        B::rbf_from_dots(sq[i], &sq[..i], &s0[..i], gamma, &mut k[i * n..i * n + i]);
         if pair {
-            rbf_from_dots(sq[i1], &sq[..i1], &s1[..i1], gamma, &mut k[i1 * n..i1 * n + i1]);
+            B::rbf_from_dots(sq[i1], &sq[..i1], &s1[..i1], gamma, &mut k[i1 * n..i1 * n + i1]);
         }
         i += 2;
     }
@@ -135,74 +322,56 @@ fn rbf_gram_generic(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &
     }
 }
 
-dispatch! {
+dispatch_blocks! {
     /// The n × n rbf kernel matrix with `jitter` on the diagonal, into `k`.
-    fn rbf_gram => rbf_gram_generic / rbf_gram_avx2(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64])
+    fn rbf_gram => rbf_gram_with / rbf_gram_avx2(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64])
 }
 
 #[inline(always)]
-fn rbf_cross_generic(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
+fn rbf_cross_with<B: Blocks>(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
     let n_y = y.len() / d;
     let mean = column_mean(x, d);
     let (yc, y_sq) = centre(y, d, &mean);
     let (xs, x_sq) = centre(&gather_rows(x, rows, d), d, &mean);
     let (yt, m_pad) = transpose_padded(&yc, n_y, d);
-    let count = m_pad;
     let mut s0 = vec![0.0; m_pad];
     let mut s1 = vec![0.0; m_pad];
     let m = rows.len();
     let mut r = 0;
     while r < m {
         let r1 = if r + 1 < m { r + 1 } else { r };
-        dots2(&xs[r * d..(r + 1) * d], &xs[r1 * d..(r1 + 1) * d], &yt, m_pad, count, &mut s0, &mut s1);
-        rbf_from_dots(x_sq[r], &y_sq, &s0[..n_y], gamma, &mut out[r * n_y..(r + 1) * n_y]);
+        B::dots2(&xs[r * d..(r + 1) * d], &xs[r1 * d..(r1 + 1) * d], &yt, m_pad, m_pad, &mut s0, &mut s1);
+        B::rbf_from_dots(x_sq[r], &y_sq, &s0[..n_y], gamma, &mut out[r * n_y..(r + 1) * n_y]);
         if r1 != r {
-            rbf_from_dots(x_sq[r1], &y_sq, &s1[..n_y], gamma, &mut out[r1 * n_y..(r1 + 1) * n_y]);
+            B::rbf_from_dots(x_sq[r1], &y_sq, &s1[..n_y], gamma, &mut out[r1 * n_y..(r1 + 1) * n_y]);
         }
         r += 2;
     }
 }
 
-dispatch! {
+dispatch_blocks! {
     /// out[r, l] = exp(−γ‖x[rows[r]] − y[l]‖²), |rows| × n_y.
-    fn rbf_cross => rbf_cross_generic / rbf_cross_avx2(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64])
+    fn rbf_cross => rbf_cross_with / rbf_cross_avx2(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64])
 }
 
 /// out (m × d) += W (m × k) · R (k × d), all row-major. Two output rows and 16 columns are
 /// accumulated in registers at a time.
 #[inline(always)]
-fn matmul_acc_generic(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64]) {
-    const WIDTH: usize = 16;
-    let full = d / WIDTH * WIDTH;
+fn matmul_acc_with<B: Blocks>(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64]) {
+    let full = d / LANES * LANES;
     let mut i = 0;
     while i + 2 <= m {
         let (w0, w1) = (&w[i * k..(i + 1) * k], &w[(i + 1) * k..(i + 2) * k]);
-        let mut c0 = 0;
-        while c0 < full {
-            let mut a0 = [0.0f64; WIDTH];
-            let mut a1 = [0.0f64; WIDTH];
-            for kk in 0..k {
-                let rr = &r[kk * d + c0..kk * d + c0 + WIDTH];
-                let (u0, u1) = (w0[kk], w1[kk]);
-                for t in 0..WIDTH {
-                    a0[t] += u0 * rr[t];
-                    a1[t] += u1 * rr[t];
-                }
-            }
-            for t in 0..WIDTH {
-                out[i * d + c0 + t] += a0[t];
-                out[(i + 1) * d + c0 + t] += a1[t];
-            }
-            c0 += WIDTH;
-        }
+        let (o0, o1) = out[i * d..(i + 2) * d].split_at_mut(d);
+        B::rows2(w0, w1, r, d, full, o0, o1);
         for c in full..d {
             let (mut s0, mut s1) = (0.0, 0.0);
             for kk in 0..k {
                 s0 += w0[kk] * r[kk * d + c];
                 s1 += w1[kk] * r[kk * d + c];
             }
-            out[i * d + c] += s0;
-            out[(i + 1) * d + c] += s1;
+            o0[c] += s0;
+            o1[c] += s1;
         }
         i += 2;
     }
@@ -217,9 +386,19 @@ fn matmul_acc_generic(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &
     }
 }
 
-dispatch! {
+dispatch_blocks! {
     /// out (m × d) += W (m × k) · R (k × d), row-major.
-    fn matmul_acc => matmul_acc_generic / matmul_acc_avx2(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64])
+    fn matmul_acc => matmul_acc_with / matmul_acc_avx2(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64])
+}
+
+#[cfg(test)]
+fn portable_rbf_gram(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
+    rbf_gram_with::<Portable>(x, n, d, gamma, jitter, k)
+}
+
+#[cfg(test)]
+fn portable_matmul_acc(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64]) {
+    matmul_acc_with::<Portable>(w, m, k, r, d, out)
 }
 
 /// Σ f(v) over `data` in eight lanes.
@@ -275,13 +454,33 @@ mod tests {
             let r: Vec<f64> = (0..k * d).map(|i| (i as f64 * 0.11).cos()).collect();
             let mut out = vec![1.0; m * d];
             matmul_acc(&w, m, k, &r, d, &mut out);
+            let mut portable = vec![1.0; m * d];
+            portable_matmul_acc(&w, m, k, &r, d, &mut portable);
             for i in 0..m {
                 for c in 0..d {
                     let want = 1.0 + (0..k).map(|t| w[i * k + t] * r[t * d + c]).sum::<f64>();
                     assert!((out[i * d + c] - want).abs() < 1e-13, "({m},{k},{d}) [{i},{c}]");
+                    assert!((portable[i * d + c] - want).abs() < 1e-13, "portable ({m},{k},{d}) [{i},{c}]");
                 }
             }
         }
+    }
+
+    #[test]
+    fn kernel_exponentials_match_std_exp() {
+        // One-dimensional points at distance √t from the origin: K = exp(−t·γ) with γ = 1,
+        // t over the whole range the fast exponential covers (the vector and scalar tails).
+        let ys: Vec<f64> = (0..2003).map(|i| (i as f64 * 0.3534).sqrt()).collect();
+        let mut out = vec![0.0; ys.len()];
+        rbf_cross(&[0.0], &[0], &ys, 1, 1.0, &mut out);
+        let mut worst = 0.0f64;
+        for (o, y) in out.iter().zip(&ys) {
+            let want = (-(y * y)).exp();
+            worst = worst.max((o - want).abs() / want);
+        }
+        assert!(worst < 4e-16, "worst relative error {worst:e}");
+        rbf_cross(&[0.0], &[0], &[30.0, 27.0], 1, 1.0, &mut out[..2]);
+        assert_eq!(&out[..2], &[0.0, 0.0]);
     }
 
     #[test]
@@ -298,24 +497,28 @@ mod tests {
 
     #[test]
     fn rbf_blocks_match_direct_evaluation() {
-        let (n, d, gamma) = (11, 7, 0.3);
-        let x: Vec<f64> = (0..n * d).map(|i| ((i * 37) % 19) as f64 / 7.0 - 1.0).collect();
+        // n and |rows| odd and not multiples of 4, d not a multiple of 4: every tail path.
+        let (n, d, gamma) = (23, 7, 0.3);
+        let x: Vec<f64> = (0..n * d).map(|i| ((i * 37) % 19) as f64 / 7.0 - 1.0 + 100.0).collect();
         let mut k = vec![0.0; n * n];
         rbf_gram(&x, n, d, gamma, 0.5, &mut k);
-        let rows = [3usize, 0, 10];
+        let mut kp = vec![0.0; n * n];
+        portable_rbf_gram(&x, n, d, gamma, 0.5, &mut kp);
+        let rows = [3usize, 0, 10, 22, 5];
         let mut c = vec![0.0; rows.len() * n];
         rbf_cross(&x, &rows, &x, d, gamma, &mut c);
         for i in 0..n {
             for j in 0..n {
                 let d2: f64 = (0..d).map(|t| (x[i * d + t] - x[j * d + t]).powi(2)).sum();
                 let want = (-gamma * d2).exp() + if i == j { 0.5 } else { 0.0 };
-                assert!((k[i * n + j] - want).abs() < 1e-15, "K[{i},{j}]");
+                assert!((k[i * n + j] - want).abs() < 1e-14, "K[{i},{j}]");
+                assert!((kp[i * n + j] - want).abs() < 1e-14, "portable K[{i},{j}]");
             }
         }
         for (r, &i) in rows.iter().enumerate() {
             for j in 0..n {
                 let want = if i == j { 1.0 } else { k[i * n + j] };
-                assert!((c[r * n + j] - want).abs() < 1e-15);
+                assert!((c[r * n + j] - want).abs() < 1e-14);
             }
         }
     }
