@@ -20,6 +20,24 @@ enum Method {
     Iforest(crate::fit_shallow::IforestArgs),
     /// Gaussian kernel density; scores = −log density.
     Kde(crate::fit_shallow::KdeArgs),
+    /// Auto-encoder; score = reconstruction error, or `--set score=ocsvm`: an exact OCSVM on the training codes.
+    #[command(after_help = crate::fit_deep::method_help("ae"))]
+    Ae(crate::fit_deep::DeepArgs),
+    /// Deep SVDD (one-class or soft-boundary) with AE pre-training; score = ‖φ(x) − c‖² (soft: − R²).
+    #[command(name = "deep-svdd", after_help = crate::fit_deep::method_help("deep-svdd"))]
+    DeepSvdd(crate::fit_deep::DeepArgs),
+    /// Deep SAD: Deep SVDD with labeled normals (+1) and anomalies (−1) from `semi_target` or --labels.
+    #[command(name = "deep-sad", after_help = crate::fit_deep::method_help("deep-sad"))]
+    DeepSad(crate::fit_deep::DeepArgs),
+    /// Variational auto-encoder (MSE + β·KL); score = reconstruction error of the mean code.
+    #[command(after_help = crate::fit_deep::method_help("vae"))]
+    Vae(crate::fit_deep::DeepArgs),
+    /// Siamese auto-encoder (½MSE₁ + ½MSE₂ + s·mean(z₁ − z₂)²); score = reconstruction error.
+    #[command(after_help = crate::fit_deep::method_help("sae"))]
+    Sae(crate::fit_deep::DeepArgs),
+    /// Supervised binary classifier baseline (unlabeled = normal, labeled −1 = anomaly), BCE; score = logit.
+    #[command(after_help = crate::fit_deep::method_help("classifier"))]
+    Classifier(crate::fit_deep::DeepArgs),
 }
 
 #[derive(Args)]
@@ -89,6 +107,12 @@ pub fn run(args: FitArgs) -> Result<()> {
         Method::Ocsvm(a) => fit_ocsvm(a),
         Method::Iforest(a) => crate::fit_shallow::fit_iforest(a),
         Method::Kde(a) => crate::fit_shallow::fit_kde(a),
+        Method::Ae(a) => crate::fit_deep::run("ae", a),
+        Method::DeepSvdd(a) => crate::fit_deep::run("deep-svdd", a),
+        Method::DeepSad(a) => crate::fit_deep::run("deep-sad", a),
+        Method::Vae(a) => crate::fit_deep::run("vae", a),
+        Method::Sae(a) => crate::fit_deep::run("sae", a),
+        Method::Classifier(a) => crate::fit_deep::run("classifier", a),
     }
 }
 

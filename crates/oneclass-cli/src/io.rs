@@ -77,6 +77,8 @@ pub enum AnyModel {
     PcaOcsvm(Pca, OcsvmModel),
     Iforest(IsolationForest),
     Kde(KernelDensity),
+    /// A deep model (JSON sidecar + `<model>.safetensors`); says which input shape it expects.
+    Deep(Box<oneclass_deep::DeepModel>),
 }
 
 /// The common envelope of the shallow model files (the OCSVM writes the same one itself).
@@ -109,6 +111,7 @@ impl AnyModel {
             AnyModel::PcaOcsvm(p, m) => envelope("pca-ocsvm", Some(p), value(m.to_json())),
             AnyModel::Iforest(m) => envelope("iforest", None, value(m.to_json())),
             AnyModel::Kde(m) => envelope("kde", None, value(m.to_json())),
+            AnyModel::Deep(m) => serde_json::to_string_pretty(&m.meta).expect("model metadata serialises"),
         }
     }
 
@@ -122,6 +125,10 @@ impl AnyModel {
         };
         if method == "ocsvm" {
             return Ok(AnyModel::Ocsvm(OcsvmModel::from_json(&text, &name)?));
+        }
+        if oneclass_deep::Method::parse(&method).is_ok() {
+            let model = oneclass_deep::DeepModel::load(path, oneclass_deep::DeviceKind::Cpu)?;
+            return Ok(AnyModel::Deep(Box::new(model)));
         }
         let e: Envelope = serde_json::from_value(head).with_context(|| format!("{name}: not a oneclass model file"))?;
         if e.format != oneclass_svm::model::MODEL_FORMAT || e.version != oneclass_svm::model::MODEL_VERSION {
@@ -147,6 +154,7 @@ impl AnyModel {
             AnyModel::PcaOcsvm(p, m) => m.score(p.transform(x.view())?.view())?.to_vec(),
             AnyModel::Iforest(m) => m.score(x.view())?.to_vec(),
             AnyModel::Kde(m) => m.score(x.view())?.to_vec(),
+            AnyModel::Deep(m) => crate::fit_deep::score(m, x)?,
         })
     }
 }

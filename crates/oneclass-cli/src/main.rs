@@ -5,6 +5,7 @@ mod cmd_data;
 mod demo;
 mod eval;
 mod fit;
+mod fit_deep;
 mod fit_shallow;
 mod io;
 mod score;

@@ -74,9 +74,9 @@ impl Samples {
 
 /// Reads a `[n, k]` tensor back to the host as f64 rows.
 pub(crate) fn to_host(t: Tensor<2>) -> Vec<f64> {
-    t.into_data().convert::<f32>().to_vec::<f32>().expect("an f32 tensor").into_iter().map(f64::from).collect()
+    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("an f32 tensor").into_iter().map(f64::from).collect()
 }
 
 pub(crate) fn to_host1(t: Tensor<1>) -> Vec<f64> {
-    t.into_data().convert::<f32>().to_vec::<f32>().expect("an f32 tensor").into_iter().map(f64::from).collect()
+    t.into_data().convert::<f32>().try_to_vec::<f32>().expect("an f32 tensor").into_iter().map(f64::from).collect()
 }

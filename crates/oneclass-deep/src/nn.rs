@@ -14,7 +14,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::error::{invalid, Result};
+use crate::error::{invalid, Result as DeepResult};
 
 fn uniform_tensor<const D: usize>(shape: [usize; D], bound: f64, rng: &mut ChaCha8Rng, device: &Device) -> Tensor<D> {
     let n: usize = shape.iter().product();
@@ -59,19 +59,24 @@ impl BatchNorm {
         bshape[1] = features;
         let normalised = if device.is_autodiff() {
             let count: usize = dims.iter().enumerate().filter(|(i, _)| *i != 1).map(|(_, d)| *d).product();
-            let xt = x.clone().swap_dims(0, 1).reshape([features, count]);
-            let mean = xt.clone().mean_dim(1); // [features, 1]
-            let centred = xt - mean.clone();
-            let var = centred.clone().powi_scalar(2).mean_dim(1); // biased, as in training-mode BN
+            // Reduce axis by axis (keeping dims): no transposed copy of the activation.
+            let reduce = |t: Tensor<D>| {
+                let mut t = t;
+                for axis in (0..D).filter(|&a| a != 1) {
+                    t = t.mean_dim(axis);
+                }
+                t
+            };
+            let mean = reduce(x.clone()); // [1, C, 1, …]
+            let centred = x - mean.clone();
+            let var = reduce(centred.clone().powi_scalar(2)); // biased, as in training-mode BN
             let unbiased = var.clone().detach().mul_scalar(count as f64 / (count.max(2) - 1) as f64);
             let m = self.momentum;
             let rm = self.running_mean.value_sync().to_device(&device);
             let rv = self.running_var.value_sync().to_device(&device);
-            self.running_mean.update(rm.mul_scalar(1.0 - m).add(mean.clone().detach().reshape([features]).mul_scalar(m)).detach());
+            self.running_mean.update(rm.mul_scalar(1.0 - m).add(mean.detach().reshape([features]).mul_scalar(m)).detach());
             self.running_var.update(rv.mul_scalar(1.0 - m).add(unbiased.reshape([features]).mul_scalar(m)).detach());
-            let mean = mean.reshape(bshape);
-            let std = var.add_scalar(self.epsilon).sqrt().reshape(bshape);
-            (x - mean) / std
+            centred / var.add_scalar(self.epsilon).sqrt()
         } else {
             let mean = self.running_mean.value().to_device(&device).reshape(bshape);
             let std = self.running_var.value().to_device(&device).add_scalar(self.epsilon).sqrt().reshape(bshape);
@@ -202,7 +207,7 @@ impl ConvNetConfig {
         (self.input_shape[1] / f, self.input_shape[2] / f)
     }
 
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> DeepResult<()> {
         let [c, h, w] = self.input_shape;
         if c == 0 || h == 0 || w == 0 {
             return Err(invalid("input_shape", format!("{:?} has a zero", self.input_shape)));
@@ -366,7 +371,7 @@ impl MlpNetConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> DeepResult<()> {
         if self.input_dim == 0 || self.rep_dim == 0 || self.hidden.contains(&0) {
             return Err(invalid("hidden", "widths and the input size must be positive"));
         }
@@ -455,8 +460,8 @@ pub const NET_NAMES: &[&str] = &["mnist-lenet", "fmnist-lenet", "cifar10-lenet",
 
 impl NetConfig {
     /// The network named `name` for samples of shape `sample_shape` (`[C, H, W]` or `[D]`).
-    pub fn named(name: &str, sample_shape: &[usize]) -> Result<Self> {
-        let image = |s: &[usize]| -> Result<[usize; 3]> {
+    pub fn named(name: &str, sample_shape: &[usize]) -> DeepResult<Self> {
+        let image = |s: &[usize]| -> DeepResult<[usize; 3]> {
             match s {
                 [c, h, w] => Ok([*c, *h, *w]),
                 _ => Err(invalid("net", format!("`{name}` needs images (N×C×H×W input), the input samples have shape {s:?}"))),
@@ -478,7 +483,7 @@ impl NetConfig {
     }
 
     /// The default network for an input: a LeNet chosen by image size, or an MLP for tables.
-    pub fn default_for(sample_shape: &[usize]) -> Result<Self> {
+    pub fn default_for(sample_shape: &[usize]) -> DeepResult<Self> {
         match sample_shape {
             [1, 28, 28] => Self::named("mnist-lenet", sample_shape),
             [3, 32, 32] => Self::named("cifar10-lenet", sample_shape),
@@ -488,7 +493,7 @@ impl NetConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> DeepResult<()> {
         match self {
             NetConfig::Conv(c) => c.validate(),
             NetConfig::Mlp(m) => m.validate(),
@@ -675,7 +680,7 @@ mod tests {
         let bn = BatchNorm::new(2, 1e-4, false, &dev);
         let x = [[1.0f32, 10.0], [2.0, 20.0], [4.0, 40.0], [9.0, 30.0]];
         let t = Tensor::<2>::from_data(TensorData::new(x.concat(), [4, 2]), &dev);
-        let y = bn.forward(t).into_data().to_vec::<f32>().unwrap();
+        let y = bn.forward(t).into_data().try_to_vec::<f32>().unwrap();
         for j in 0..2 {
             let col: Vec<f64> = x.iter().map(|r| r[j] as f64).collect();
             let m = col.iter().sum::<f64>() / 4.0;
@@ -684,8 +689,8 @@ mod tests {
                 let want = (col[i] - m) / (v + 1e-4).sqrt();
                 assert!((y[i * 2 + j] as f64 - want).abs() < 1e-5, "{} vs {want}", y[i * 2 + j]);
             }
-            let rm = bn.running_mean.value().into_data().to_vec::<f32>().unwrap()[j] as f64;
-            let rv = bn.running_var.value().into_data().to_vec::<f32>().unwrap()[j] as f64;
+            let rm = bn.running_mean.value_sync().into_data().try_to_vec::<f32>().unwrap()[j] as f64;
+            let rv = bn.running_var.value_sync().into_data().try_to_vec::<f32>().unwrap()[j] as f64;
             assert!((rm - 0.1 * m).abs() < 1e-5);
             assert!((rv - (0.9 + 0.1 * v * 4.0 / 3.0)).abs() < 1e-4);
         }

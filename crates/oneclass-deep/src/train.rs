@@ -153,7 +153,9 @@ fn read_checkpoint(path: &Path) -> Result<(CheckpointMeta, Vec<Vec<u8>>)> {
 }
 
 fn record_bytes(net: &Network) -> Result<Vec<u8>> {
-    let bytes = net.clone().into_record().into_bytes().map_err(|e| DeepError::File { path: PathBuf::from("<checkpoint>"), reason: format!("{e:?}") })?;
+    // `valid()` folds pending BatchNorm running-statistic updates in (a plain record of the
+    // training module would hold them one update behind).
+    let bytes = net.valid().into_record().into_bytes().map_err(|e| DeepError::File { path: PathBuf::from("<checkpoint>"), reason: format!("{e:?}") })?;
     Ok(bytes.to_vec())
 }
 

@@ -8,7 +8,10 @@ fn main() {
     let mut config = GradBenchConfig::default();
     let sizes: Result<Vec<usize>, _> = std::env::args().skip(1).map(|a| a.parse::<usize>()).collect();
     match sizes {
-        Ok(sizes) if !sizes.is_empty() => config.sizes = sizes,
+        Ok(sizes) if !sizes.is_empty() => {
+            config.seed001_sizes = sizes.clone();
+            config.sizes = sizes;
+        }
         Ok(_) => {}
         Err(e) => {
             eprintln!("usage: ocsvm_grad_bench [n ...] (support-half sizes): {e}");

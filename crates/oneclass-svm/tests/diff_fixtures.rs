@@ -28,6 +28,7 @@ fn implicit_fixture_alpha_rho_and_sets() {
     let a_err = sol.alpha().iter().zip(&alpha_ref).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(a_err < 1e-9, "alpha differs by {a_err:e}");
     assert!((sol.rho() - rho_ref).abs() < 1e-9, "rho {} vs {rho_ref}", sol.rho());
+    eprintln!("implicit fixture: |dalpha| {a_err:e}, |drho| {:e}, |dK| {k_err:e}", (sol.rho() - rho_ref).abs());
     assert_eq!((sol.free().len(), sol.bound().len(), sol.zero().len()), (11, 1, 38));
     assert!((sol.c() - 0.2).abs() < 1e-15);
     assert!(sol.kkt_violation() < 1e-12, "KKT violation {:e}", sol.kkt_violation());
@@ -56,6 +57,7 @@ fn implicit_fixture_forward_jacobian() {
     }
     let err = rel_err(&ours, &jac.data, 0.0);
     assert!(err < 1e-6, "Jacobian relative error {err:e}");
+    eprintln!("implicit fixture: Jacobian relative error {err:e}");
 }
 
 #[test]
@@ -70,6 +72,7 @@ fn implicit_fixture_vjp_to_kernel_and_points() {
     let dx = sol.vjp_kernel_inputs(&dk).unwrap();
     let err_x = rel_err(&dx, &dx_ref, 0.0);
     assert!(err_x < 1e-6, "dl/dX relative error {err_x:e}");
+    eprintln!("implicit fixture: VJP relative error dl/dK {err_k:e}, dl/dX {err_x:e}");
 }
 
 /// The exact libsvm-scale references: α (all n), ρ_lib, γ = "scale", decision on 10,000 test rows.
@@ -92,6 +95,7 @@ fn check_exact(d: usize, n: usize) {
     let dec_ref = read_npy(&format!("exact_decision_test_d{d}_n{n}.npy")).data;
     let err = f_lib.iter().zip(&dec_ref).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
     assert!(err < 1e-9, "d={d} n={n}: decision differs by {err:e}");
+    eprintln!("exact d={d} n={n}: |dalpha_lib| {a_err:e}, |drho_lib| {:e}, |ddecision| {err:e}", (sol.rho_libsvm() - rg[0]).abs());
 }
 
 #[test]

@@ -100,6 +100,7 @@ fn standardize(z: &[f64], n: usize, d: usize) -> Vec<f64> {
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn decision_by_hand(z_svm: &[f64], z_l: &[f64], n: usize, n_l: usize, d: usize, gamma: f64, alpha: &[f64], rho: f64, std: bool) -> Vec<f64> {
     let (x, y) = if std { (standardize(z_svm, n, d), standardize(z_l, n_l, d)) } else { (z_svm.to_vec(), z_l.to_vec()) };
     (0..n_l)

@@ -252,6 +252,39 @@ fn bad_input_is_an_error_not_a_panic() {
 }
 
 #[test]
+fn forward_batch_matches_single_forwards_and_counts() {
+    use oneclass_svm::diff::LayerInput;
+    let mut r = rng(17);
+    let d = 3;
+    let halves: Vec<(Vec<f64>, Vec<f64>)> = (0..9).map(|_| (mixture(&mut r, 16, d, 2, 2.0), mixture(&mut r, 8, d, 2, 2.0))).collect();
+    let mut inputs: Vec<LayerInput> = halves.iter().map(|(s, l)| LayerInput { z_svm: s, n_svm: 16, z_l: l, n_l: 8, d }).collect();
+    // One degenerate problem (identical support points) and one bad one (wrong length).
+    let same = vec![1.5; 16 * d];
+    inputs.push(LayerInput { z_svm: &same, n_svm: 16, z_l: &halves[0].1, n_l: 8, d });
+    inputs.push(LayerInput { z_svm: &same[..5], n_svm: 16, z_l: &halves[0].1, n_l: 8, d });
+    let layer = OcsvmLayer::new(SmallOcsvm::seed001(0.2), DecisionScale::Libsvm).unwrap();
+    let out = layer.forward_batch(&inputs);
+    assert_eq!(out.len(), 11);
+    let single = OcsvmLayer::new(SmallOcsvm::seed001(0.2), DecisionScale::Libsvm).unwrap();
+    for (p, got) in inputs.iter().zip(&out).take(10) {
+        let (f, _) = got.as_ref().unwrap();
+        let (f1, _) = single.forward(p.z_svm, p.n_svm, p.z_l, p.n_l, p.d).unwrap();
+        assert_eq!(f, &f1);
+    }
+    assert!(matches!(out[10], Err(DiffError::Shape { .. })));
+    let counts = layer.degeneracy_counts();
+    assert_eq!(counts.problems, 10);
+    assert!(counts.identical_points == 1 && counts.degenerate >= 1);
+}
+
+#[test]
+fn oversized_problem_is_refused() {
+    let n = oneclass_svm::diff::MAX_SMALL_N + 1;
+    let z = vec![0.0; n];
+    assert!(matches!(SmallOcsvm::new(0.1).solve(&z, n, 1), Err(DiffError::TooLarge { .. })));
+}
+
+#[test]
 fn libsvm_scale_is_nu_n_times_schoelkopf() {
     let mut r = rng(13);
     let (n, n_l, d) = (30, 10, 4);

@@ -127,7 +127,7 @@ mod tests {
 
     #[test]
     fn centre_pushes_small_coordinates_out() {
-        let codes = [0.05, -0.02, 1.0, 0.0, 0.04, 3.0, 0.0, 0.0, -1.0];
+        let codes = [0.05, -0.02, 1.0, 0.0, -0.04, 3.0, 0.0, 0.0, -1.0];
         let c = center_from_codes(&codes, 3, 0.1);
         assert_eq!(c, vec![0.1f32, -0.1, 1.0]);
     }

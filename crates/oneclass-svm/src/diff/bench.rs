@@ -20,8 +20,11 @@ pub const REFERENCE_CVXPYLAYERS_MS: f64 = 15.0;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct GradBenchConfig {
-    /// Support-half sizes n (the query half has n points too, as a minibatch of 2n split in halves).
+    /// Support-half sizes n for the issue's setting: rbf, γ = "scale", no standardisation, no
+    /// jitter (the query half has n points too, as a minibatch of 2n split in halves).
     pub sizes: Vec<usize>,
+    /// Sizes also timed with the seed-001 layer settings (per-half standardisation, jitter 1e-8).
+    pub seed001_sizes: Vec<usize>,
     pub d: usize,
     pub nu: f64,
     /// Distinct random minibatches cycled through per size.
@@ -41,6 +44,7 @@ impl Default for GradBenchConfig {
     fn default() -> Self {
         GradBenchConfig {
             sizes: vec![50, 128, 256],
+            seed001_sizes: vec![50, 128, 256],
             d: 32,
             nu: 0.1,
             distinct_problems: 64,
@@ -54,8 +58,35 @@ impl Default for GradBenchConfig {
     }
 }
 
+/// The two layer settings timed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BenchSetting {
+    /// rbf, γ = "scale", ν, no standardisation, no jitter (the issue's benchmark).
+    Plain,
+    /// Seed 001's settings: per-half standardisation, K + 1e-8·I.
+    Seed001,
+}
+
+impl BenchSetting {
+    fn svm(self, nu: f64) -> SmallOcsvm {
+        match self {
+            BenchSetting::Plain => SmallOcsvm::new(nu),
+            BenchSetting::Seed001 => SmallOcsvm::seed001(nu),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            BenchSetting::Plain => "plain",
+            BenchSetting::Seed001 => "seed-001",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct GradBenchRow {
+    pub setting: BenchSetting,
     pub n: usize,
     pub d: usize,
     pub repetitions: usize,
@@ -100,9 +131,9 @@ fn mixture_rows(rng: &mut ChaCha8Rng, centres: &[Vec<f64>], rows: usize) -> Vec<
     let mut out = Vec::with_capacity(rows * d);
     for _ in 0..rows {
         let comp = rng.random_range(0..centres.len());
-        for c in 0..d {
+        for &centre in &centres[comp] {
             let e: f64 = StandardNormal.sample(rng);
-            out.push(centres[comp][c] + STDS[comp] * e);
+            out.push(centre + STDS[comp] * e);
         }
     }
     out
@@ -134,15 +165,18 @@ fn quantile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank - 1]
 }
 
-/// Runs the benchmark: the seed-001 layer (rbf, γ = "scale", per-half standardisation,
-/// jitter 1e-8, libsvm-scale output), ν and d from `config`, gradient through both paths.
+/// Runs the benchmark: layer forward (solve on z_svm, f(z_L)) + backward along both paths to
+/// z_svm and z_L, libsvm-scale output, one thread; then the batched throughput (plain setting,
+/// first size) on 1 thread and on `batch_threads`.
 pub fn run_grad_bench(config: &GradBenchConfig) -> DiffResult<GradBenchReport> {
-    let layer = OcsvmLayer::new(SmallOcsvm::seed001(config.nu), DecisionScale::Libsvm)?;
     let d = config.d;
     let mut rows = Vec::new();
     let mut sink = 0.0;
-    for (s, &n) in config.sizes.iter().enumerate() {
-        let set = problems(config.seed.wrapping_add(s as u64), config.distinct_problems.max(1), n, d);
+    let plan = config.sizes.iter().map(|&n| (BenchSetting::Plain, n)).chain(config.seed001_sizes.iter().map(|&n| (BenchSetting::Seed001, n)));
+    for (setting, n) in plan {
+        let layer = OcsvmLayer::new(setting.svm(config.nu), DecisionScale::Libsvm)?;
+        // Same minibatches for both settings at a given n.
+        let set = problems(config.seed.wrapping_add(n as u64), config.distinct_problems.max(1), n, d);
         let (mut free, mut support, mut iterations, mut degenerate) = (0usize, 0usize, 0usize, 0usize);
         for p in &set {
             let (_, tape) = layer.forward(&p.z_svm, n, &p.z_l, n, d)?;
@@ -167,6 +201,7 @@ pub fn run_grad_bench(config: &GradBenchConfig) -> DiffResult<GradBenchReport> {
         times.sort_by(f64::total_cmp);
         let count = set.len() as f64;
         rows.push(GradBenchRow {
+            setting,
             n,
             d,
             repetitions: times.len(),
@@ -181,6 +216,7 @@ pub fn run_grad_bench(config: &GradBenchConfig) -> DiffResult<GradBenchReport> {
     }
 
     let n = config.sizes.first().copied().unwrap_or(50);
+    let layer = OcsvmLayer::new(BenchSetting::Plain.svm(config.nu), DecisionScale::Libsvm)?;
     let set = problems(config.seed.wrapping_add(1000), config.distinct_problems.max(1), n, d);
     let batch: Vec<&Problem> = (0..config.batch_problems.max(1)).map(|i| &set[i % set.len()]).collect();
     let run_batch = |threads: usize| -> DiffResult<f64> {
@@ -211,23 +247,34 @@ impl GradBenchReport {
         let c = &self.config;
         let mut s = String::new();
         s.push_str(&format!(
-            "ocsvm-grad: solve + full VJP per minibatch (f(z_L) forward, backward to z_svm and z_L)\n\
-             settings: rbf, gamma = scale, per-half standardisation, jitter 1e-8, nu = {}, d = {}, |z_L| = n, one thread\n",
+            "ocsvm-grad: exact solve + full VJP per minibatch (forward f(z_L), backward to z_svm and z_L), one thread\n\
+             rbf, gamma = scale, nu = {}, d = {}, |z_L| = n; plain = no standardisation, no jitter; \
+             seed-001 = per-half standardisation + 1e-8 jitter\n",
             c.nu, c.d
         ));
         s.push_str(&format!(
-            "{:>6} {:>11} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9} {:>10}\n",
-            "n", "median_us", "p90_us", "min_us", "reps", "mean_F", "mean_SV", "SMO_iter", "degenerate"
+            "{:>9} {:>6} {:>10} {:>9} {:>9} {:>7} {:>7} {:>8} {:>9} {:>10}\n",
+            "setting", "n", "median_us", "p90_us", "min_us", "reps", "mean_F", "mean_SV", "SMO_iter", "degenerate"
         ));
         for r in &self.rows {
             s.push_str(&format!(
-                "{:>6} {:>11.1} {:>9.1} {:>9.1} {:>8} {:>8.1} {:>8.1} {:>9.1} {:>7}/{}\n",
-                r.n, r.median_us, r.p90_us, r.min_us, r.repetitions, r.mean_free, r.mean_support, r.mean_smo_iterations, r.degenerate, c.distinct_problems
+                "{:>9} {:>6} {:>10.1} {:>9.1} {:>9.1} {:>7} {:>7.1} {:>8.1} {:>9.1} {:>7}/{}\n",
+                r.setting.label(),
+                r.n,
+                r.median_us,
+                r.p90_us,
+                r.min_us,
+                r.repetitions,
+                r.mean_free,
+                r.mean_support,
+                r.mean_smo_iterations,
+                r.degenerate,
+                c.distinct_problems
             ));
         }
         let b = &self.batch;
         s.push_str(&format!(
-            "batched, n = {}: {:.0} problems/s on {} threads ({:.1} us/problem), {:.0} problems/s on 1 thread (x{:.2})\n",
+            "batched (plain, n = {}): {:.0} problems/s on {} threads ({:.1} us/problem), {:.0} problems/s on 1 thread (x{:.2})\n",
             b.n,
             b.problems_per_s,
             b.threads,
@@ -235,17 +282,25 @@ impl GradBenchReport {
             b.single_thread_problems_per_s,
             b.problems_per_s / b.single_thread_problems_per_s
         ));
-        if let Some(r) = self.rows.iter().find(|r| r.n == 50) {
+        if let Some(r) = self.headline() {
             s.push_str(&format!(
-                "reference path (cvxpylayers SCS + diffcp, forward + backward, n = 50, d = 32): {:.0} ms per batch -> {:.0}x slower than the median above\n",
+                "reference path (cvxpylayers SCS + diffcp, forward + backward, n = 50, d = 32): {:.0} ms per batch = {:.0}x the plain n = {} median\n",
                 REFERENCE_CVXPYLAYERS_MS,
-                REFERENCE_CVXPYLAYERS_MS * 1e3 / r.median_us
+                REFERENCE_CVXPYLAYERS_MS * 1e3 / r.median_us,
+                r.n
             ));
         }
         s
     }
 
-    /// `{"n":50,"d":32,"median_us":…,"p90_us":…}` for the n = 50 row (the first row if absent).
+    /// The plain row with n = 50 (else the first row): the one the JSON line reports.
+    fn headline(&self) -> Option<&GradBenchRow> {
+        let plain = |r: &&GradBenchRow| r.setting == BenchSetting::Plain;
+        self.rows.iter().filter(plain).find(|r| r.n == 50).or_else(|| self.rows.first())
+    }
+
+    /// `{"n":50,"d":32,"median_us":…,"p90_us":…}` for the plain n = 50 row (the first row if
+    /// there is none; `null` without rows).
     pub fn json_line(&self) -> String {
         #[derive(Serialize)]
         struct Line {
@@ -254,8 +309,36 @@ impl GradBenchReport {
             median_us: f64,
             p90_us: f64,
         }
-        let row = self.rows.iter().find(|r| r.n == 50).or(self.rows.first());
-        let line = row.map(|r| Line { n: r.n, d: r.d, median_us: r.median_us, p90_us: r.p90_us });
+        let line = self.headline().map(|r| Line { n: r.n, d: r.d, median_us: r.median_us, p90_us: r.p90_us });
         serde_json::to_string(&line).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_formats_table_and_json_line() {
+        let config = GradBenchConfig {
+            sizes: vec![12, 50],
+            seed001_sizes: vec![12],
+            d: 4,
+            distinct_problems: 3,
+            min_repetitions: 5,
+            seconds_per_size: 0.0,
+            batch_problems: 6,
+            ..GradBenchConfig::default()
+        };
+        let report = run_grad_bench(&config).unwrap();
+        assert_eq!(report.rows.len(), 3);
+        assert!(report.rows.iter().all(|r| r.repetitions == 5 && r.min_us <= r.median_us && r.median_us <= r.p90_us));
+        let line: serde_json::Value = serde_json::from_str(&report.json_line()).unwrap();
+        assert_eq!(line["n"], 50);
+        assert_eq!(line["d"], 4);
+        assert_eq!(line["median_us"].as_f64(), Some(report.rows[1].median_us));
+        assert!(report.json_line().starts_with("{\"n\":50,\"d\":4,\"median_us\":"));
+        let table = report.table();
+        assert!(table.contains("seed-001") && table.contains("batched") && table.contains("15 ms"));
     }
 }

@@ -17,10 +17,12 @@ macro_rules! dispatch {
     ($(#[$doc:meta])* fn $name:ident => $generic:ident / $avx:ident ( $($arg:ident : $ty:ty),* $(,)? ) $(-> $ret:ty)?) => {
         #[cfg(target_arch = "x86_64")]
         #[target_feature(enable = "avx2,fma")]
+        #[allow(clippy::too_many_arguments)]
         unsafe fn $avx($($arg: $ty),*) $(-> $ret)? {
             $generic($($arg),*)
         }
         $(#[$doc])*
+        #[allow(clippy::too_many_arguments)]
         pub(crate) fn $name($($arg: $ty),*) $(-> $ret)? {
             #[cfg(target_arch = "x86_64")]
             if $crate::diff::dense::has_avx2() {
@@ -130,8 +132,8 @@ mod avx2 {
     #[inline(always)]
     unsafe fn exp4(x: __m256d) -> __m256d {
         const LOG2E: f64 = std::f64::consts::LOG2_E;
-        const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-        const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+        const LN2_HI: f64 = 6.931_471_803_691_238e-1;
+        const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
         const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²
         const INV_FACT: [f64; 13] = [
             1.0 / 479_001_600.0,
@@ -314,10 +316,19 @@ fn rbf_gram_with<B: Blocks>(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f
         }
         i += 2;
     }
-    for i in 0..n {
-        k[i * n + i] = 1.0 + jitter;
-        for j in 0..i {
-            k[j * n + i] = k[i * n + j];
+    // Upper triangle from the lower one in 16 × 16 tiles, so both the strided side and the
+    // contiguous side of the copy stay in cache for large n.
+    const TILE: usize = 16;
+    for j in 0..n {
+        k[j * n + j] = 1.0 + jitter;
+    }
+    for jb in (0..n).step_by(TILE) {
+        for ib in (jb..n).step_by(TILE) {
+            for j in jb..(jb + TILE).min(n) {
+                for i in ib.max(j + 1)..(ib + TILE).min(n) {
+                    k[j * n + i] = k[i * n + j];
+                }
+            }
         }
     }
 }
@@ -401,9 +412,45 @@ fn portable_matmul_acc(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: 
     matmul_acc_with::<Portable>(w, m, k, r, d, out)
 }
 
+/// max |v| over `data` (0 for empty), in eight lanes so it vectorises.
+pub(crate) fn max_abs(data: &[f64]) -> f64 {
+    let mut acc = [0.0f64; 8];
+    let mut chunks = data.chunks_exact(8);
+    for ch in &mut chunks {
+        for l in 0..8 {
+            let a = ch[l].abs();
+            acc[l] = if a > acc[l] { a } else { acc[l] };
+        }
+    }
+    let mut m = acc.iter().fold(0.0f64, |x, &y| x.max(y));
+    for v in chunks.remainder() {
+        m = m.max(v.abs());
+    }
+    m
+}
+
+/// Index of the first non-finite entry. The common all-finite case is one vectorised pass:
+/// v·0 is 0 for finite v and NaN for ±∞ and NaN.
+pub(crate) fn first_non_finite(data: &[f64]) -> Option<usize> {
+    if !zero_times_sum(data).is_nan() {
+        return None;
+    }
+    data.iter().position(|v| !v.is_finite())
+}
+
+#[inline(always)]
+fn zero_times_sum_generic(data: &[f64]) -> f64 {
+    lane_sum(data, |v| v * 0.0)
+}
+
+dispatch! {
+    /// Σ 0·v: NaN exactly when some entry is not finite.
+    fn zero_times_sum => zero_times_sum_generic / zero_times_sum_avx2(data: &[f64]) -> f64
+}
+
 /// Σ f(v) over `data` in eight lanes.
 #[inline(always)]
-fn lane_sum<F: Fn(f64) -> f64>(data: &[f64], f: F) -> f64 {
+pub(crate) fn lane_sum<F: Fn(f64) -> f64>(data: &[f64], f: F) -> f64 {
     let mut acc = [0.0f64; 8];
     let mut chunks = data.chunks_exact(8);
     for ch in &mut chunks {

@@ -1,7 +1,8 @@
 //! Dense kernel matrices of the small problem and their derivatives with respect to the points.
-//! Row-major f64 throughout; rbf squared distances are summed from coordinate differences (no
-//! ‖x‖² + ‖y‖² − 2⟨x, y⟩ cancellation). Reverse-mode products are written as small dense
-//! matrix products over the rows the gradient actually touches.
+//! Row-major f64 throughout. rbf entries come from ‖x‖² + ‖y‖² − 2⟨x, y⟩ on data centred at
+//! the support half's mean (see `dense`), so the cancellation stays at rounding level of d·Var.
+//! Reverse-mode products are written as small dense matrix products over the rows the gradient
+//! actually touches; they use coordinate differences and are exact to rounding.
 
 use super::dense;
 use crate::kernel::{dot, Kernel};
@@ -67,7 +68,7 @@ fn weighted_differences(kf: KernelFn, w: &[f64], m: usize, k: usize, own: &[f64]
     if let KernelFn::Rbf(gamma) = kf {
         let s = -2.0 * gamma;
         for a in 0..m {
-            let row_sum: f64 = w[a * k..(a + 1) * k].iter().sum();
+            let row_sum = dense::lane_sum(&w[a * k..(a + 1) * k], |v| v);
             for (o, xv) in out[a * d..(a + 1) * d].iter_mut().zip(&own[a * d..(a + 1) * d]) {
                 *o = s * (row_sum * xv - *o);
             }
@@ -109,6 +110,36 @@ pub(crate) fn gram_vjp_on(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64]
             w[p * m + q] = match kf {
                 KernelFn::Rbf(_) if a == b => 0.0,
                 KernelFn::Rbf(_) => sym * k[a * n + b],
+                KernelFn::Linear => sym,
+            };
+        }
+    }
+    let xa = dense::gather_rows(x, active, d);
+    let da = weighted_differences(kf, &w, m, m, &xa, &xa, d);
+    for (p, &a) in active.iter().enumerate() {
+        dx[a * d..(a + 1) * d].copy_from_slice(&da[p * d..(p + 1) * d]);
+    }
+    dx
+}
+
+/// [`gram_vjp`] for the rank-one G = u vᵀ (G_ab = u_a v_b) that vanishes outside `active`,
+/// without forming G: the implicit VJP gives u = −y on F, v = α.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gram_vjp_outer(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64], u: &[f64], v: &[f64], active: &[usize]) -> Vec<f64> {
+    let m = active.len();
+    let mut dx = vec![0.0; n * d];
+    if m == 0 {
+        return dx;
+    }
+    let mut w = vec![0.0; m * m];
+    for (p, &a) in active.iter().enumerate() {
+        let (ua, va) = (u[a], v[a]);
+        let row = &k[a * n..(a + 1) * n];
+        for (q, &b) in active.iter().enumerate() {
+            let sym = ua * v[b] + u[b] * va;
+            w[p * m + q] = match kf {
+                KernelFn::Rbf(_) if a == b => 0.0,
+                KernelFn::Rbf(_) => sym * row[b],
                 KernelFn::Linear => sym,
             };
         }

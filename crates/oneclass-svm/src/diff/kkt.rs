@@ -2,9 +2,14 @@
 //! turns an approximate SMO iterate into the exact solution.
 //!
 //! With F (free), B (α = C) and Z (α = 0): M [α_F; −ρ] = [−K_FB α_B; 1 − |B|C],
-//! M = [K_FF 1; 1ᵀ 0]. M is symmetric indefinite; it is factored by LU with partial pivoting.
+//! M = [K_FF 1; 1ᵀ 0] is symmetric indefinite (see [`KktFactor`] for how it is solved).
 
-/// LU factors (partial pivoting) of the bordered matrix M of a free set.
+use crate::kernel::dot;
+
+/// LU factors (partial pivoting) of the bordered matrix M of a free set. (A Cholesky factor of
+/// K_FF with the Schur complement 1ᵀK_FF⁻¹1 would halve the work, but loses digits when K_FF
+/// is ill-conditioned along 1 — near-duplicate free points with a small jitter — where LU of M
+/// does not.)
 #[derive(Clone, Debug)]
 pub(crate) struct KktFactor {
     /// Order of M: |F| + 1.
@@ -23,8 +28,9 @@ impl KktFactor {
         let m = f + 1;
         let mut a = vec![0.0; m * m];
         for (r, &i) in free.iter().enumerate() {
-            for (s, &j) in free.iter().enumerate() {
-                a[r * m + s] = k[i * n + j];
+            let row = &k[i * n..(i + 1) * n];
+            for (c, &j) in free.iter().enumerate() {
+                a[r * m + c] = row[j];
             }
             a[r * m + f] = 1.0;
             a[f * m + r] = 1.0;
@@ -36,23 +42,18 @@ impl KktFactor {
         Some(KktFactor { m, lu: a, piv })
     }
 
-    /// Solves M x = b, returning x.
+    /// Solves M x = b (length |F| + 1), returning x.
     pub(crate) fn solve(&self, b: &[f64]) -> Vec<f64> {
         let m = self.m;
+        let lu = &self.lu;
         let mut x: Vec<f64> = self.piv.iter().map(|&p| b[p]).collect();
-        for r in 0..m {
-            let mut s = x[r];
-            for c in 0..r {
-                s -= self.lu[r * m + c] * x[c];
-            }
-            x[r] = s;
+        // Row-oriented substitutions; `dot` splits each row sum over four accumulators.
+        for r in 1..m {
+            x[r] -= dot(&lu[r * m..r * m + r], &x[..r]);
         }
         for r in (0..m).rev() {
-            let mut s = x[r];
-            for c in r + 1..m {
-                s -= self.lu[r * m + c] * x[c];
-            }
-            x[r] = s / self.lu[r * m + r];
+            let s = x[r] - dot(&lu[r * m + r + 1..(r + 1) * m], &x[r + 1..]);
+            x[r] = s / lu[r * m + r];
         }
         x
     }
@@ -73,7 +74,8 @@ fn lu_in_place_generic(a: &mut [f64], m: usize, piv: &mut [usize]) -> bool {
                 pv = v;
             }
         }
-        if !(pv > threshold) {
+        // Also catches NaN pivots.
+        if pv.partial_cmp(&threshold) != Some(std::cmp::Ordering::Greater) {
             return false;
         }
         if p != col {
@@ -254,6 +256,15 @@ mod tests {
         let x = f.solve(&[1.0, 2.0, 3.0]);
         // Check M x = b directly.
         let m = [[2.0, 1.0, 1.0], [1.0, 3.0, 1.0], [1.0, 1.0, 0.0]];
+        for (r, row) in m.iter().enumerate() {
+            let v: f64 = row.iter().zip(&x).map(|(a, b)| a * b).sum();
+            assert!((v - [1.0, 2.0, 3.0][r]).abs() < 1e-14);
+        }
+        // An indefinite K_FF still gives a regular M.
+        let k = [1.0, 2.0, 2.0, 1.0];
+        let f = KktFactor::new(&k, 2, &[0, 1]).unwrap();
+        let x = f.solve(&[1.0, 2.0, 3.0]);
+        let m = [[1.0, 2.0, 1.0], [2.0, 1.0, 1.0], [1.0, 1.0, 0.0]];
         for (r, row) in m.iter().enumerate() {
             let v: f64 = row.iter().zip(&x).map(|(a, b)| a * b).sum();
             assert!((v - [1.0, 2.0, 3.0][r]).abs() < 1e-14);

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::solution::{query_backward, Query, SmallOcsvm, SmallSolution};
-use super::{check_gradient, check_matrix, DiffResult};
+use super::{check_gradient, DiffResult};
 
 /// Which paths carry gradient (seed 001, eq. 7).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,7 +139,6 @@ impl OcsvmLayer {
     /// Solves on `z_svm` (n_svm × d) and returns f(z_L) for the n_L × d rows `z_l`, in the
     /// layer's [`DecisionScale`], with the tape for the backward pass.
     pub fn forward(&self, z_svm: &[f64], n_svm: usize, z_l: &[f64], n_l: usize, d: usize) -> DiffResult<(Vec<f64>, OcsvmTape)> {
-        check_matrix("z_svm", z_svm, n_svm, d)?;
         let solution = self.svm.solve(z_svm, n_svm, d)?;
         let query = solution.query(z_l, n_l)?;
         let factor = match self.scale {

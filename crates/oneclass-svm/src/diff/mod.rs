@@ -113,7 +113,7 @@ pub(crate) fn check_matrix(what: &'static str, data: &[f64], rows: usize, cols: 
     if data.len() != expected {
         return Err(DiffError::Shape { what, rows, cols, expected, got: data.len() });
     }
-    if let Some(index) = data.iter().position(|v| !v.is_finite()) {
+    if let Some(index) = dense::first_non_finite(data) {
         return Err(DiffError::NonFinite { what, row: index / cols, col: index % cols, value: data[index] });
     }
     Ok(())

@@ -9,7 +9,7 @@ use super::smo::Smo;
 use super::standardize::Standardization;
 use super::{check_gradient, check_matrix, DiffError, DiffResult, MAX_SMALL_N};
 use super::dense::variance_of_entries;
-use crate::kernel::{resolve_gamma, Gamma, Kernel};
+use crate::kernel::{dot, resolve_gamma, Gamma, Kernel};
 
 /// First SMO gap (relative to max Kᵢᵢ) before the active-set finish is tried.
 const FIRST_GAP: f64 = 1e-3;
@@ -134,7 +134,7 @@ impl SmallOcsvm {
             SmallKernel::Rbf { gamma } => {
                 // A variance at rounding level of the entries' magnitude is zero (all entries
                 // equal up to the last bits of the mean); it would otherwise give γ ≈ 1e30.
-                let max_abs = inputs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+                let max_abs = super::dense::max_abs(&inputs);
                 let variance = variance_of_entries(&inputs);
                 let variance = if variance <= (1e-12 * max_abs).powi(2) { 0.0 } else { variance };
                 let gamma = match resolve_gamma(gamma, d, variance) {
@@ -546,7 +546,7 @@ impl SmallSolution {
     }
 
     pub(crate) fn query(&self, z_l: &[f64], n_l: usize) -> DiffResult<Query> {
-        if n_l > 0 && !z_l.is_empty() && z_l.len() % n_l == 0 && z_l.len() / n_l != self.d {
+        if n_l > 0 && !z_l.is_empty() && z_l.len().is_multiple_of(n_l) && z_l.len() / n_l != self.d {
             return Err(DiffError::DimensionMismatch { what: "z_l", expected: self.d, got: z_l.len() / n_l });
         }
         check_matrix("z_l", z_l, n_l, self.d)?;
@@ -580,11 +580,11 @@ impl SmallSolution {
         let mut r = 0;
         for (j, ga) in g_alpha.iter_mut().enumerate() {
             if r < self.support.len() && self.support[r] == j {
-                *ga = q.cross[r * q.n..(r + 1) * q.n].iter().zip(g).map(|(k, gv)| k * gv).sum();
+                *ga = dot(&q.cross[r * q.n..(r + 1) * q.n], g);
                 r += 1;
             } else {
                 let row = gram::cross(self.kernel, &self.inputs, &[j], &q.inputs, q.n, d);
-                *ga = row.iter().zip(g).map(|(k, gv)| k * gv).sum();
+                *ga = dot(&row, g);
             }
         }
         (g_alpha, -g.iter().sum::<f64>())
@@ -594,7 +594,7 @@ impl SmallSolution {
     pub(crate) fn query_vjp_alpha_free(&self, q: &Query, g: &[f64]) -> Vec<f64> {
         let mut g_alpha = vec![0.0; self.n];
         for (r, &j) in self.support.iter().enumerate() {
-            g_alpha[j] = q.cross[r * q.n..(r + 1) * q.n].iter().zip(g).map(|(k, gv)| k * gv).sum();
+            g_alpha[j] = dot(&q.cross[r * q.n..(r + 1) * q.n], g);
         }
         g_alpha
     }
@@ -614,10 +614,16 @@ impl SmallSolution {
 
     /// ∂ℓ/∂x̃ (kernel inputs of the support half) from ∂ℓ/∂α, ∂ℓ/∂ρ through the solution.
     pub(crate) fn solution_vjp_inputs(&self, g_alpha: &[f64], g_rho: f64) -> Option<Vec<f64>> {
-        self.gradient_factor()?;
-        let dk = self.vjp_solution(g_alpha, g_rho).ok()?;
-        // ∂ℓ/∂K lives on F × support, and F ⊂ support.
-        Some(gram::gram_vjp_on(self.kernel, &self.inputs, self.n, self.d, &self.k, &dk, &self.support))
+        let factor = self.gradient_factor()?;
+        // ∂ℓ/∂K = −y αᵀ on the rows F: rank one, living on F × support (F ⊂ support).
+        let mut rhs: Vec<f64> = self.free.iter().map(|&i| g_alpha[i]).collect();
+        rhs.push(-g_rho);
+        let y = factor.solve(&rhs);
+        let mut u = vec![0.0; self.n];
+        for (r, &i) in self.free.iter().enumerate() {
+            u[i] = -y[r];
+        }
+        Some(gram::gram_vjp_outer(self.kernel, &self.inputs, self.n, self.d, &self.k, &u, &self.alpha, &self.support))
     }
 
     /// Forward mode of the decision values on a query: df for perturbations of the raw halves;

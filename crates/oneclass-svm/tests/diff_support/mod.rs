@@ -88,8 +88,8 @@ pub fn mixture(rng: &mut ChaCha8Rng, n: usize, d: usize, k: usize, spread: f64) 
     let mut out = Vec::with_capacity(n * d);
     for _ in 0..n {
         let c = rng.random_range(0..k);
-        for j in 0..d {
-            out.push(centres[c][j] + stds[c] * normal(rng));
+        for &centre in &centres[c] {
+            out.push(centre + stds[c] * normal(rng));
         }
     }
     out

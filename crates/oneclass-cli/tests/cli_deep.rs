@@ -1,0 +1,123 @@
+//! `oneclass fit <deep method>` and `oneclass score` on deep model files, end to end on real
+//! MNIST rows (digit 1 normal, digit 0 anomalous) and the ODDS thyroid table.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use oneclass_data::images::named::{load_images, DatasetName, Split};
+use oneclass_data::{read_npy, write_npz, NpyArray};
+
+fn data_dir() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    assert!(p.join("mnist").exists(), "missing {} (tests need ../shared beside the repository)", p.display());
+    p
+}
+
+fn oneclass(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_oneclass")).args(args).output().unwrap()
+}
+
+fn ok(o: &std::process::Output) {
+    assert!(o.status.success(), "stdout: {}\nstderr: {}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+}
+
+/// `k` MNIST images of `class` from `split`, as N×1×28×28 f32 values in [0, 1].
+fn digits(split: Split, class: u16, k: usize) -> Vec<f32> {
+    let set = load_images(&DatasetName::Mnist, &data_dir(), split).unwrap();
+    let idx: Vec<usize> = set.indices_of_class(class).into_iter().take(k).collect();
+    set.subset(&idx).to_f32().into_raw_vec_and_offset().0
+}
+
+#[test]
+fn deep_sad_from_npz_with_semi_target_then_score_and_reload() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut x = digits(Split::Train, 1, 300);
+    x.extend(digits(Split::Train, 7, 50));
+    let mut semi = vec![0.0f64; 300];
+    semi.extend(vec![-1.0; 50]);
+    let train = tmp.path().join("train.npz");
+    let xa = NpyArray::from_f32(vec![350, 1, 28, 28], x).unwrap();
+    let ya = NpyArray::from_f64(vec![350], semi).unwrap();
+    write_npz(&train, &[("X", &xa), ("semi_target", &ya)]).unwrap();
+    let mut t = digits(Split::Test, 1, 100);
+    t.extend(digits(Split::Test, 0, 100));
+    let test = tmp.path().join("test.npy");
+    oneclass_data::write_npy(&test, &NpyArray::from_f32(vec![200, 1, 28, 28], t).unwrap()).unwrap();
+
+    let model = tmp.path().join("sad.json");
+    let sets = ["epochs=5", "pretrain_epochs=3", "milestones=", "pretrain_milestones=", "lr=1e-3", "pretrain_lr=1e-3", "batch_size=50"];
+    let mut args = vec!["fit", "deep-sad", "--train", train.to_str().unwrap(), "--model", model.to_str().unwrap(), "--seed", "4", "--quiet"];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    ok(&oneclass(&args));
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(meta["method"], "deep-sad");
+    assert_eq!(meta["input_shape"], serde_json::json!([1, 28, 28]));
+    assert!(Path::new(&format!("{}.safetensors", model.display())).is_file());
+    assert!(!Path::new(&format!("{}.train.ckpt", model.display())).exists());
+
+    let out_a = tmp.path().join("a.npy");
+    let out_b = tmp.path().join("b.npy");
+    ok(&oneclass(&["score", "--model", model.to_str().unwrap(), "--input", test.to_str().unwrap(), "--output", out_a.to_str().unwrap()]));
+    ok(&oneclass(&["score", "--model", model.to_str().unwrap(), "--input", test.to_str().unwrap(), "--output", out_b.to_str().unwrap()]));
+    let a = read_npy(&out_a).unwrap().to_f64();
+    let b = read_npy(&out_b).unwrap().to_f64();
+    assert_eq!(a.len(), 200);
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+    let labels: Vec<u8> = (0..200).map(|i| u8::from(i >= 100)).collect();
+    let auc = oneclass_metrics::auroc(&a, &labels).unwrap();
+    assert!(auc > 0.8, "Deep SAD AUROC {auc}");
+
+    // Same seed, same command → the same scores (bit for bit).
+    let model2 = tmp.path().join("sad2.json");
+    args[5] = model2.to_str().unwrap();
+    ok(&oneclass(&args));
+    let out_c = tmp.path().join("c.npy");
+    ok(&oneclass(&["score", "--model", model2.to_str().unwrap(), "--input", test.to_str().unwrap(), "--output", out_c.to_str().unwrap()]));
+    let c = read_npy(&out_c).unwrap().to_f64();
+    assert!(a.iter().zip(&c).all(|(x, y)| x.to_bits() == y.to_bits()));
+
+    // Scoring rows of the wrong size names the expected shape.
+    let wrong = tmp.path().join("wrong.npy");
+    oneclass_data::write_npy(&wrong, &NpyArray::from_f64(vec![3, 5], vec![0.5; 15]).unwrap()).unwrap();
+    let o = oneclass(&["score", "--model", model.to_str().unwrap(), "--input", wrong.to_str().unwrap(), "--output", out_c.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[1, 28, 28]"), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn mlp_deep_svdd_on_a_named_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("thyroid.json");
+    let data = data_dir();
+    let o = oneclass(&[
+        "fit", "deep-svdd", "--train", "odds/thyroid", "--data-dir", data.to_str().unwrap(), "--normal-class", "0",
+        "--set", "epochs=3", "--set", "pretrain_epochs=2", "--set", "lr=1e-3", "--set", "pretrain_lr=1e-3", "--set", "batch_size=128",
+        "--model", model.to_str().unwrap(), "--quiet",
+    ]);
+    ok(&o);
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    assert_eq!(meta["net"]["kind"], "mlp");
+    assert_eq!(meta["net"]["hidden"], serde_json::json!([32, 16]));
+    assert_eq!(meta["preprocessing"]["kind"], "standard-min-max");
+    assert_eq!(meta["history"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn bad_settings_are_refused_with_the_key_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.json");
+    let data = data_dir();
+    let o = oneclass(&["fit", "ae", "--train", "mnist", "--data-dir", data.to_str().unwrap(), "--set", "eta=1", "--model", model.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("eta") && err.contains("ae"), "{err}");
+    let o = oneclass(&["fit", "deep-svdd", "--train", "mnist", "--data-dir", data.to_str().unwrap(), "--set", "objective=hard", "--model", model.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("objective"));
+    assert!(!model.exists());
+    let help = oneclass(&["fit", "deep-svdd", "--help"]);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("pretrain_weight_decay") && text.contains("0.0005") && text.contains("[default: [50]]"), "{text}");
+}
