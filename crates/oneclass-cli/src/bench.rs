@@ -9,6 +9,13 @@ pub enum BenchCommand {
     /// Differentiable OCSVM: solve + full VJP per minibatch (n = 50, 128, 256; d = 32; ν = 0.1; γ = scale),
     /// and batched throughput on two threads. Last line: JSON for the n = 50 case.
     OcsvmGrad(GradArgs),
+    /// One-vs-rest MNIST with Deep SVDD or Deep SAD (seed 004 table 1): per-class AUROC, s/epoch,
+    /// total time; resumable (finished classes are kept in OUT/results.json).
+    MnistOvr(crate::bench_mnist::MnistOvrArgs),
+    /// Seed 001 table I / IV: the 12 models on the MNIST-C domain-shift task (train digit 3 under
+    /// identity, motion_blur, translate; test 3 vs 8 or 3 vs 4 under stripe, canny_edges,
+    /// brightness), chosen on validation, bootstrap-tested; plus the OgAE step overhead.
+    OgaeMnistC(crate::bench_ogae::OgaeBenchArgs),
 }
 
 #[derive(Args)]
@@ -22,6 +29,8 @@ pub struct GradArgs {
 
 pub fn run(cmd: BenchCommand) -> Result<()> {
     match cmd {
+        BenchCommand::MnistOvr(a) => crate::bench_mnist::run(a),
+        BenchCommand::OgaeMnistC(a) => crate::bench_ogae::run(a),
         BenchCommand::OcsvmGrad(a) => {
             let config = GradBenchConfig { seconds_per_size: a.seconds, seed: a.seed, ..GradBenchConfig::default() };
             let report = run_grad_bench(&config)?;

@@ -38,6 +38,18 @@ enum Method {
     /// Supervised binary classifier baseline (unlabeled = normal, labeled −1 = anomaly), BCE; score = logit.
     #[command(after_help = crate::fit_deep::method_help("classifier"))]
     Classifier(crate::fit_deep::DeepArgs),
+    /// Toll (seed 002): auto-encoder trained on ‖x̂ − x‖₂ + β‖z‖; score = the same per sample. Iteration-based, checkpoint selection by `--set select=last|val-loss|val-auroc` (val-auroc uses --val-labels: labelled anomalies).
+    #[command(after_help = crate::fit_deep::method_help("toll"))]
+    Toll(crate::fit_deep::DeepArgs),
+    /// OCSVM-guided auto-encoder (seed 001): MSE + λ·hinge of an exact, differentiated minibatch OCSVM; score = −decision of the final OCSVM on the training codes (`--set score=recon`: reconstruction error).
+    #[command(after_help = crate::fit_deep::method_help("ogae"))]
+    Ogae(crate::fit_deep::DeepArgs),
+    /// DSPSVDD: AE pre-training, then MSE + γ·mean‖z − c‖² (bias-free); score = ‖z − c‖².
+    #[command(after_help = crate::fit_deep::method_help("dspsvdd"))]
+    Dspsvdd(crate::fit_deep::DeepArgs),
+    /// DVAESVDD: VAE + α·mean‖μ − batch mean of μ‖²; score = ‖μ − c‖², c the training mean of μ.
+    #[command(after_help = crate::fit_deep::method_help("dvaesvdd"))]
+    Dvaesvdd(crate::fit_deep::DeepArgs),
 }
 
 #[derive(Args)]
@@ -113,6 +125,10 @@ pub fn run(args: FitArgs) -> Result<()> {
         Method::Vae(a) => crate::fit_deep::run("vae", a),
         Method::Sae(a) => crate::fit_deep::run("sae", a),
         Method::Classifier(a) => crate::fit_deep::run("classifier", a),
+        Method::Toll(a) => crate::fit_deep::run("toll", a),
+        Method::Ogae(a) => crate::fit_deep::run("ogae", a),
+        Method::Dspsvdd(a) => crate::fit_deep::run("dspsvdd", a),
+        Method::Dvaesvdd(a) => crate::fit_deep::run("dvaesvdd", a),
     }
 }
 

@@ -26,6 +26,10 @@ pub struct DeepArgs {
     /// normal, −1 known anomaly). Overrides an .npz `semi_target`.
     #[arg(long)]
     pub labels: Option<PathBuf>,
+    /// Labels of the --val rows (.npy or .csv: 1 = anomaly, 0 = normal), for Toll's
+    /// `select=val-auroc`, which picks the checkpoint with labelled anomalies.
+    #[arg(long)]
+    pub val_labels: Option<PathBuf>,
     /// Hyper-parameters as `key = value` lines (flat TOML; `#` comments).
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -65,7 +69,7 @@ pub fn method_help(method: &str) -> String {
     let defaults = serde_json::to_value(Hyper::defaults(m)).expect("hyper serialises");
     let mut s = String::from("Hyper-parameters (--set key=value; defaults from the seeds):\n");
     for (k, what) in Hyper::known_keys(m) {
-        let v = defaults.get(k).map(|v| match v {
+        let v = defaults.get(k).or_else(|| defaults.get("coupled").and_then(|c| c.get(k))).map(|v| match v {
             serde_json::Value::Null => "network default".to_string(),
             serde_json::Value::String(s) => s.clone(),
             other => other.to_string(),
@@ -187,6 +191,23 @@ fn load_data(spec: &str, a: &DeepArgs) -> Result<Loaded> {
     Ok(Loaded { samples: Samples::from_images(set.to_f32().view())?, labels: None, is_table: false, table: None })
 }
 
+/// 0/1 labels of the validation rows (1 = anomaly).
+fn read_val_labels(path: &Path, n: usize) -> Result<Vec<u8>> {
+    let values: Vec<f64> = if path.extension().is_some_and(|e| e == "npy") { read_npy(path)?.to_f64() } else { crate::io::read_vector(path)? };
+    if values.len() != n {
+        bail!("{}: {} labels for {n} validation rows", path.display(), values.len());
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| match v {
+            v if v == 0.0 => Ok(0),
+            v if v == 1.0 => Ok(1),
+            v => bail!("{}: label {v} at row {i}; expected 0 (normal) or 1 (anomaly)", path.display()),
+        })
+        .collect()
+}
+
 /// Flat TOML `key = value` lines.
 fn read_config(path: &Path) -> Result<Vec<(String, String)>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read the config file", path.display()))?;
@@ -245,7 +266,23 @@ pub fn run(method: &str, a: DeepArgs) -> Result<()> {
     let opts = TrainOptions { checkpoint: Some(a.model.clone()), resume: a.resume, progress: !a.quiet, stop_after_epochs: None };
     let start = Instant::now();
     let data = FitData { train: &train.samples, labels: labels.as_deref(), val: val.as_ref().map(|v| &v.samples) };
-    let mut model = DeepModel::fit(method, &hyper, data, a.seed, device, &opts).with_context(|| format!("fitting {}", method.name()))?;
+    let val_labels = match (&a.val_labels, &val) {
+        (Some(p), Some(v)) => Some(read_val_labels(p, v.samples.n)?),
+        (Some(_), None) => bail!("--val-labels needs --val"),
+        (None, _) => None,
+    };
+    let mut model = DeepModel::fit_with_val_labels(method, &hyper, data, val_labels.as_deref(), a.seed, device, &opts)
+        .with_context(|| format!("fitting {}", method.name()))?;
+    if let Some(sel) = &model.meta.selection {
+        println!(
+            "checkpoint selection: rule {}, kept iteration {} of {} checkpoints (every {}){}",
+            serde_json::to_value(sel.rule).expect("rule serialises").as_str().unwrap_or("?"),
+            sel.iteration,
+            sel.checkpoints,
+            sel.every,
+            sel.value.map_or(String::new(), |v| format!(", value {v:.6}"))
+        );
+    }
     model.meta.preprocessing = preprocessing.map(|p| serde_json::to_value(p).expect("preprocessing serialises"));
     model.save(&a.model)?;
     let last = model.meta.history.last();

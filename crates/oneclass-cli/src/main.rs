@@ -1,6 +1,8 @@
 //! `oneclass`: train, score, evaluate and benchmark one-class anomaly detectors.
 
 mod bench;
+mod bench_mnist;
+mod bench_ogae;
 mod cmd_data;
 mod demo;
 mod eval;

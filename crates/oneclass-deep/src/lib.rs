@@ -19,6 +19,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod coupled;
 pub mod data;
 pub mod error;
 mod methods;
@@ -27,9 +28,12 @@ pub mod nn;
 pub mod params;
 pub mod train;
 
+pub use coupled::{ogae_step_overhead, CoupledHyper, LatentScaler, OgaeEpochLog, OgaeInfo, Schedule, ScheduleStep, StepOverhead};
 pub use data::{Samples, SemiLabel};
 pub use error::{DeepError, Result};
 pub use model::{resolve_net, weights_path, DeepModel, DeviceKind, FitData, ModelMeta};
 pub use nn::{ConvNetConfig, MlpNetConfig, NetConfig, Network, NET_NAMES};
 pub use params::{AeScore, Hyper, Method, Objective};
+pub use methods::regularizers::{next_adaptive_weight, variance_threshold, Regularizer};
+pub use methods::toll::{LatentNorm, Selection, SelectionRecord};
 pub use train::{EpochRecord, PhaseConfig, TrainOptions};

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{to_host, to_host1, Samples, SemiLabel};
 use crate::error::{invalid, DeepError, Result};
-use crate::methods::{ae, classifier, deep_sad, deep_svdd, sae, vae};
+use crate::methods::{ae, classifier, deep_sad, deep_svdd, regularizers, sae, toll, vae};
 use crate::nn::{Dense, NetConfig, Network};
 use crate::params::{AeScore, Hyper, Method, Objective};
 use crate::train::{remove_checkpoints, train_phase, EpochRecord, PhaseConfig, TrainOptions};
@@ -97,6 +97,12 @@ pub struct ModelMeta {
     pub weights_file: String,
     /// FNV-1a 64 hash of the weights file (hex), to refuse a mismatched pair.
     pub weights_fnv64: String,
+    /// Toll: the checkpoint-selection rule and which checkpoint it kept.
+    #[serde(default)]
+    pub selection: Option<toll::SelectionRecord>,
+    /// OgAE: the codes' standardisation for the final OCSVM and the per-epoch training log.
+    #[serde(default)]
+    pub ogae: Option<crate::coupled::OgaeInfo>,
 }
 
 const FORMAT: &str = "oneclass-deep-model";
@@ -133,7 +139,8 @@ fn fnv64(bytes: &[u8]) -> String {
 pub fn resolve_net(method: Method, hyper: &Hyper, sample_shape: &[usize]) -> Result<NetConfig> {
     let mut net = if hyper.net == "auto" {
         match (method, sample_shape) {
-            (Method::Ae | Method::Vae | Method::Sae, [1, 28, 28]) => NetConfig::named("ogae-mnist", sample_shape)?,
+            (Method::Toll, _) => toll::default_net(sample_shape)?,
+            (Method::Ae | Method::Vae | Method::Sae | Method::Ogae | Method::Dspsvdd | Method::Dvaesvdd, [1, 28, 28]) => NetConfig::named("ogae-mnist", sample_shape)?,
             _ => NetConfig::default_for(sample_shape)?,
         }
     } else {
@@ -152,7 +159,7 @@ pub fn resolve_net(method: Method, hyper: &Hyper, sample_shape: &[usize]) -> Res
     Ok(net)
 }
 
-fn build(net_cfg: &NetConfig, encoder_cfg: &NetConfig, decoder_latent: Option<usize>, head: bool, rng: &mut ChaCha8Rng, device: &Device) -> Network {
+pub(crate) fn build(net_cfg: &NetConfig, encoder_cfg: &NetConfig, decoder_latent: Option<usize>, head: bool, rng: &mut ChaCha8Rng, device: &Device) -> Network {
     let encoder = encoder_cfg.init_encoder(rng, device);
     let decoder = decoder_latent.map(|l| net_cfg.init_decoder(l, rng, device));
     let head = head.then(|| Dense::new(encoder_cfg.rep_dim(), 1, true, rng, device));
@@ -160,7 +167,7 @@ fn build(net_cfg: &NetConfig, encoder_cfg: &NetConfig, decoder_latent: Option<us
 }
 
 /// Codes of `data` under `net` (validation mode), `[n, rep]` row-major.
-fn codes(net: &Network, data: &Samples, batch: usize, device: &Device) -> Vec<f64> {
+pub(crate) fn codes(net: &Network, data: &Samples, batch: usize, device: &Device) -> Vec<f64> {
     let valid = net.valid();
     let idx: Vec<usize> = (0..data.n).collect();
     let mut out = Vec::new();
@@ -173,6 +180,20 @@ fn codes(net: &Network, data: &Samples, batch: usize, device: &Device) -> Vec<f6
 impl DeepModel {
     /// Trains `method` on `data`. `seed` fixes initial weights, shuffling and noise.
     pub fn fit(method: Method, hyper: &Hyper, data: FitData<'_>, seed: u64, device_kind: DeviceKind, opts: &TrainOptions) -> Result<DeepModel> {
+        Self::fit_with_val_labels(method, hyper, data, None, seed, device_kind, opts)
+    }
+
+    /// [`DeepModel::fit`] with 0/1 labels (1 = anomaly) of the validation rows, which Toll's
+    /// `select=val-auroc` needs.
+    pub fn fit_with_val_labels(
+        method: Method,
+        hyper: &Hyper,
+        data: FitData<'_>,
+        val_anomaly_labels: Option<&[u8]>,
+        seed: u64,
+        device_kind: DeviceKind,
+        opts: &TrainOptions,
+    ) -> Result<DeepModel> {
         hyper.validate(method)?;
         let train = data.train;
         if train.n == 0 {
@@ -200,7 +221,7 @@ impl DeepModel {
             Method::Classifier if !has_anomalies => {
                 return Err(DeepError::Labels("the classifier needs labeled anomalies (−1) in the labels".into()))
             }
-            Method::Ae | Method::DeepSvdd | Method::Vae | Method::Sae if data.labels.is_some() && has_anomalies => {
+            Method::Ae | Method::DeepSvdd | Method::Vae | Method::Sae | Method::Toll | Method::Ogae | Method::Dspsvdd | Method::Dvaesvdd if data.labels.is_some() && has_anomalies => {
                 return Err(DeepError::Labels(format!("`{}` is unsupervised; use deep-sad or classifier for labeled anomalies", method.name())))
             }
             _ => {}
@@ -228,6 +249,8 @@ impl DeepModel {
         let mut radius2 = None;
         let mut vae_latent = None;
         let mut ocsvm = None;
+        let mut selection = None;
+        let mut ogae = None;
         let rep = net_cfg.rep_dim();
 
         let net = match method {
@@ -281,24 +304,47 @@ impl DeepModel {
                     c = deep_svdd::center_from_codes(&codes(&net, &normals, hyper.score_batch, &inner), rep, 0.1);
                 }
                 net.decoder = None;
-                let (net, h, r2) = if method == Method::DeepSvdd {
-                    let mut loss = deep_svdd::SvddLoss::new(c, hyper.objective, hyper.nu, hyper.warm_up_epochs);
+                if hyper.regularizer == regularizers::Regularizer::Noise {
+                    // The random-label head of the noise regulariser; dropped after training.
+                    net.head = Some(Dense::new(rep, hyper.noise_k, true, &mut rng, &device));
+                }
+                let reg_seed = seed.wrapping_add(4);
+                let (mut net, h, r2) = if method == Method::DeepSvdd {
+                    let inner = deep_svdd::SvddLoss::new(c, hyper.objective, hyper.nu, hyper.warm_up_epochs);
+                    let mut loss = regularizers::Regularized::new(inner, hyper, reg_seed)?;
                     let (net, h) = train_phase(net, &mut loss, train, &labels, val, &main_phase, opts, &device)?;
-                    center = Some(loss.center.clone());
-                    let r2 = (hyper.objective == Objective::SoftBoundary).then_some(loss.radius2);
+                    center = Some(loss.inner.center.clone());
+                    let r2 = (hyper.objective == Objective::SoftBoundary).then_some(loss.inner.radius2);
                     (net, h, r2)
                 } else {
-                    let mut loss = deep_sad::SadLoss { center: c, eta: hyper.eta };
+                    let inner = deep_sad::SadLoss { center: c, eta: hyper.eta };
+                    let mut loss = regularizers::Regularized::new(inner, hyper, reg_seed)?;
                     let (net, h) = train_phase(net, &mut loss, train, &labels, val, &main_phase, opts, &device)?;
-                    center = Some(loss.center.clone());
+                    center = Some(loss.inner.center.clone());
                     (net, h, None)
                 };
+                net.head = None;
                 radius2 = r2;
                 if resuming_main {
                     // The pre-training history lives in the finished pre-training checkpoint.
                     history.clear();
                 }
                 history.extend(h);
+                net
+            }
+            Method::Ogae | Method::Dspsvdd | Method::Dvaesvdd => {
+                let pre = phase("pretrain", hyper.pretrain_lr, hyper.pretrain_epochs, &hyper.pretrain_milestones, hyper.pretrain_weight_decay, 1);
+                let data = crate::methods::coupled_fit::CoupledData { train, labels: &labels, val };
+                let f = crate::methods::coupled_fit::fit(method, hyper, &net_cfg, data, &main_phase, &pre, opts, &device, &mut rng, seed)?;
+                (history, center, vae_latent, ocsvm, ogae) = (f.history, f.center, f.vae_latent, f.ocsvm, f.ogae);
+                f.net
+            }
+            Method::Toll => {
+                let net = build(&net_cfg, &net_cfg, Some(rep), false, &mut rng, &device);
+                let tv = data.val.map(|samples| toll::TollVal { samples, labels: val_anomaly_labels });
+                let (net, h, sel) = toll::train(net, hyper, train, tv, seed.wrapping_add(2), opts, &device)?;
+                history.extend(h);
+                selection = Some(sel);
                 net
             }
             Method::Classifier => {
@@ -330,6 +376,8 @@ impl DeepModel {
             history,
             weights_file: String::new(),
             weights_fnv64: String::new(),
+            selection,
+            ogae,
         };
         Ok(DeepModel { meta, net, device: inner })
     }
@@ -363,6 +411,8 @@ impl DeepModel {
                     to_host1(deep_svdd::score(&self.net, b, c, self.meta.radius2))
                 }
                 Method::Classifier => to_host1(classifier::logit(&self.net, b).0),
+                Method::Ogae | Method::Dspsvdd | Method::Dvaesvdd => crate::methods::coupled_fit::score(&self.meta, &self.net, b)?,
+                Method::Toll => to_host1(toll::score(&self.net, b, self.meta.hyper.beta, self.meta.hyper.norm)),
             };
             out.extend(s);
         }

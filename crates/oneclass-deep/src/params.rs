@@ -20,10 +20,18 @@ pub enum Method {
     Sae,
     /// Supervised binary classifier (unlabeled = normal), BCE.
     Classifier,
+    /// Toll (seed 002): auto-encoder with ‖x̂ − x‖₂ + β‖z‖ as loss and score.
+    Toll,
+    /// OCSVM-guided auto-encoder (seed 001): reconstruction + λ·hinge of an exact minibatch OCSVM.
+    Ogae,
+    /// DSPSVDD: AE pre-training, then MSE + γ·SVDD fine-tuning (bias-free).
+    Dspsvdd,
+    /// DVAESVDD: VAE + α·SVDD around the batch mean of μ.
+    Dvaesvdd,
 }
 
 impl Method {
-    pub const ALL: [Method; 6] = [Method::Ae, Method::DeepSvdd, Method::DeepSad, Method::Vae, Method::Sae, Method::Classifier];
+    pub const ALL: [Method; 10] = [Method::Ae, Method::DeepSvdd, Method::DeepSad, Method::Vae, Method::Sae, Method::Classifier, Method::Toll, Method::Ogae, Method::Dspsvdd, Method::Dvaesvdd];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -33,6 +41,10 @@ impl Method {
             Method::Vae => "vae",
             Method::Sae => "sae",
             Method::Classifier => "classifier",
+            Method::Toll => "toll",
+            Method::Ogae => "ogae",
+            Method::Dspsvdd => "dspsvdd",
+            Method::Dvaesvdd => "dvaesvdd",
         }
     }
 
@@ -42,7 +54,7 @@ impl Method {
 
     /// Methods whose network is pre-trained as an auto-encoder.
     pub fn has_pretraining(self) -> bool {
-        matches!(self, Method::DeepSvdd | Method::DeepSad)
+        matches!(self, Method::DeepSvdd | Method::DeepSad | Method::Dspsvdd)
     }
 }
 
@@ -102,6 +114,62 @@ pub struct Hyper {
     pub patience: usize,
     /// Rows per forward pass when scoring.
     pub score_batch: usize,
+    /// OgAE / DSPSVDD / DVAESVDD settings (`crate::coupled`).
+    #[serde(default)]
+    pub coupled: crate::coupled::CoupledHyper,
+    /// Deep SVDD / SAD regulariser against collapse (seed 003).
+    #[serde(default)]
+    pub regularizer: crate::methods::regularizers::Regularizer,
+    /// Outputs k of the noise regulariser's linear head.
+    #[serde(default = "default_noise_k")]
+    pub noise_k: usize,
+    /// Variance regulariser: initial threshold d_0 and epochs r between its ÷10 steps.
+    #[serde(default = "default_var_d0")]
+    pub var_d0: f64,
+    #[serde(default = "default_var_every")]
+    pub var_every: usize,
+    /// `adaptive` (seed 003 eq. 7) or a fixed weight of the regulariser.
+    #[serde(default = "default_reg_weight")]
+    pub reg_weight: String,
+    /// α and β of the adaptive weight.
+    #[serde(default = "default_reg_alpha")]
+    pub reg_alpha: f64,
+    #[serde(default = "default_reg_beta")]
+    pub reg_beta: f64,
+    /// Toll: training iterations (random batches), checkpoint interval, selection rule, norm of z.
+    #[serde(default = "default_iterations")]
+    pub iterations: usize,
+    #[serde(default = "default_checkpoint_every")]
+    pub checkpoint_every: usize,
+    #[serde(default)]
+    pub select: crate::methods::toll::Selection,
+    #[serde(default)]
+    pub norm: crate::methods::toll::LatentNorm,
+}
+
+fn default_noise_k() -> usize {
+    32
+}
+fn default_var_d0() -> f64 {
+    0.1
+}
+fn default_var_every() -> usize {
+    3
+}
+fn default_reg_weight() -> String {
+    "adaptive".into()
+}
+fn default_reg_alpha() -> f64 {
+    0.9
+}
+fn default_reg_beta() -> f64 {
+    0.5
+}
+fn default_iterations() -> usize {
+    2000
+}
+fn default_checkpoint_every() -> usize {
+    20
 }
 
 impl Hyper {
@@ -133,6 +201,18 @@ impl Hyper {
             s: 0.1,
             patience: 0,
             score_batch: 1024,
+            coupled: Default::default(),
+            regularizer: Default::default(),
+            noise_k: default_noise_k(),
+            var_d0: default_var_d0(),
+            var_every: default_var_every(),
+            reg_weight: default_reg_weight(),
+            reg_alpha: default_reg_alpha(),
+            reg_beta: default_reg_beta(),
+            iterations: default_iterations(),
+            checkpoint_every: default_checkpoint_every(),
+            select: Default::default(),
+            norm: Default::default(),
         };
         match method {
             Method::DeepSvdd => base,
@@ -147,6 +227,28 @@ impl Hyper {
                 ..base
             },
             Method::Classifier => Hyper { pretrain: false, milestones: vec![50], ..base },
+            // Seed 002's MNIST setting (batch 1000, β 1000, lr 1e−4, Adam without weight decay);
+            // z = 128 comes from the default network. Other datasets: `preset=…`.
+            Method::Toll => Hyper { batch_size: 1000, beta: 1000.0, weight_decay: 0.0, pretrain: false, milestones: vec![], ..base },
+            // Seed 001's shared training (Adam 1e-3, batch 100, 20 epochs) and the reference
+            // code's OgAE defaults (ν = 0.03, γ = scale, λ = 0.1).
+            Method::Ogae | Method::Dspsvdd | Method::Dvaesvdd => Hyper {
+                lr: 1e-3,
+                epochs: 20,
+                milestones: vec![],
+                batch_size: 100,
+                weight_decay: 0.0,
+                pretrain: method == Method::Dspsvdd,
+                pretrain_lr: 1e-3,
+                pretrain_epochs: 20,
+                pretrain_milestones: vec![],
+                pretrain_weight_decay: 0.0,
+                bias: (method == Method::Dspsvdd).then_some(false),
+                nu: 0.03,
+                ocsvm_nu: 0.03,
+                score: if method == Method::Ogae { AeScore::Ocsvm } else { AeScore::Recon },
+                ..base
+            },
         }
     }
 
@@ -173,6 +275,17 @@ impl Hyper {
                 ("pretrain_weight_decay", "pre-training weight decay"),
             ]);
         }
+        if matches!(method, Method::DeepSvdd | Method::DeepSad) {
+            keys.extend([
+                ("regularizer", "against hypersphere collapse with bias=true (seed 003): none | noise | variance"),
+                ("noise_k", "outputs k of the noise regulariser's random-label linear head (paper: 5–200)"),
+                ("var_d0", "variance regulariser: initial threshold d_0"),
+                ("var_every", "variance regulariser: epochs r between the ÷10 steps of the threshold"),
+                ("reg_weight", "weight of the regulariser: adaptive (c_t = α c_{t−1} + β(1−α) L_svdd/L_reg) or a number"),
+                ("reg_alpha", "α of the adaptive weight"),
+                ("reg_beta", "β of the adaptive weight"),
+            ]);
+        }
         match method {
             Method::Ae => keys.extend([
                 ("score", "recon | ocsvm (exact OCSVM on the training latents)"),
@@ -185,7 +298,33 @@ impl Hyper {
                 ("warm_up_epochs", "epochs before the radius is updated (soft-boundary)"),
             ]),
             Method::DeepSad => keys.push(("eta", "weight η of the labeled samples")),
+            Method::Toll => {
+                // Iteration-based: no epochs, milestones or early stopping.
+                keys.retain(|(k, _)| !matches!(*k, "epochs" | "milestones" | "patience"));
+                keys.extend([
+                    ("preset", "seed 002's setting (batch, β, z, lr): mnist | fashion-mnist | cifar10 | cifar100 | arrhythmia; give it before other keys"),
+                    ("beta", "weight β of the latent norm"),
+                    ("norm", "norm of z in loss and score: l1 | l2 | linf"),
+                    ("iterations", "training iterations (random batches)"),
+                    ("checkpoint_every", "iterations between selection checkpoints"),
+                    ("select", "kept checkpoint: last (unsupervised) | val-loss (lowest loss on --val, unlabeled) | val-auroc (highest AUROC on --val with --val-labels: USES LABELS, the reference's rule)"),
+                ]);
+            }
             Method::Vae => keys.push(("beta", "weight β of the KL term")),
+            Method::Ogae => {
+                keys.extend([
+                    ("nu", "ν of the minibatch OCSVM"),
+                    ("score", "ocsvm (−decision of the final OCSVM on the training codes) | recon"),
+                    ("ocsvm_nu", "ν of the final OCSVM"),
+                    ("ocsvm_gamma", "γ of the final OCSVM: scale | auto | number"),
+                ]);
+                keys.extend(crate::coupled::CoupledHyper::OGAE_KEYS);
+            }
+            Method::Dspsvdd => keys.push(("svdd_gamma", "weight γ of the SVDD term (MSE + γ·mean‖z − c‖²)")),
+            Method::Dvaesvdd => keys.extend([
+                ("beta", "weight β of the KL term"),
+                ("svdd_alpha", "weight α of the SVDD term around the batch mean of μ"),
+            ]),
             Method::Sae => keys.push(("s", "weight s of the latent-difference term")),
             Method::Classifier => {}
         }
@@ -224,7 +363,28 @@ impl Hyper {
             }
             v.split(',').map(u).collect()
         };
+        if matches!(method, Method::Ogae | Method::Dspsvdd | Method::Dvaesvdd) && self.coupled.set(key, value).map_err(|e| invalid(key, e))? {
+            return Ok(());
+        }
         match key {
+            "regularizer" => self.regularizer = crate::methods::regularizers::Regularizer::parse(value)?,
+            "noise_k" => self.noise_k = u(value)?,
+            "var_d0" => self.var_d0 = f(value)?,
+            "var_every" => self.var_every = u(value)?,
+            "reg_weight" => {
+                crate::methods::regularizers::parse_reg_weight(value)?;
+                self.reg_weight = value.trim().to_string()
+            }
+            "reg_alpha" => self.reg_alpha = f(value)?,
+            "reg_beta" => self.reg_beta = f(value)?,
+            "iterations" => self.iterations = u(value)?,
+            "checkpoint_every" => self.checkpoint_every = u(value)?,
+            "select" => self.select = crate::methods::toll::Selection::parse(value)?,
+            "norm" => self.norm = crate::methods::toll::LatentNorm::parse(value)?,
+            "preset" => {
+                let (batch, beta, z, lr) = crate::methods::toll::preset(value)?;
+                (self.batch_size, self.beta, self.rep_dim, self.lr) = (batch, beta, Some(z), lr);
+            }
             "net" => self.net = value.trim().to_string(),
             "rep_dim" => self.rep_dim = Some(u(value)?),
             "bias" => self.bias = Some(b(value)?),
@@ -294,6 +454,19 @@ impl Hyper {
         pos("eta", self.eta)?;
         if self.beta < 0.0 || self.s < 0.0 {
             return Err(invalid("beta", "β and s must be ≥ 0"));
+        }
+        if self.noise_k == 0 || self.var_every == 0 || self.iterations == 0 || self.checkpoint_every == 0 {
+            return Err(invalid("noise_k", "noise_k, var_every, iterations and checkpoint_every must be ≥ 1"));
+        }
+        if self.var_d0 < 0.0 {
+            return Err(invalid("var_d0", "must be ≥ 0"));
+        }
+        if !(0.0..=1.0).contains(&self.reg_alpha) || self.reg_beta < 0.0 {
+            return Err(invalid("reg_alpha", "α must be in [0, 1] and β ≥ 0"));
+        }
+        crate::methods::regularizers::parse_reg_weight(&self.reg_weight)?;
+        if matches!(method, Method::Ogae | Method::Dspsvdd | Method::Dvaesvdd) {
+            self.coupled.check().map_err(|(k, r)| invalid(k, r))?;
         }
         if method == Method::Sae && self.batch_size < 2 {
             return Err(invalid("batch_size", "the Siamese AE splits each batch in halves: needs ≥ 2"));

@@ -152,14 +152,14 @@ fn read_checkpoint(path: &Path) -> Result<(CheckpointMeta, Vec<Vec<u8>>)> {
     Ok((meta, blobs))
 }
 
-fn record_bytes(net: &Network) -> Result<Vec<u8>> {
+pub(crate) fn record_bytes(net: &Network) -> Result<Vec<u8>> {
     // `valid()` folds pending BatchNorm running-statistic updates in (a plain record of the
     // training module would hold them one update behind).
     let bytes = net.valid().into_record().into_bytes().map_err(|e| DeepError::File { path: PathBuf::from("<checkpoint>"), reason: format!("{e:?}") })?;
     Ok(bytes.to_vec())
 }
 
-fn load_record_bytes(net: Network, bytes: Vec<u8>, path: &Path) -> Result<Network> {
+pub(crate) fn load_record_bytes(net: Network, bytes: Vec<u8>, path: &Path) -> Result<Network> {
     let bad = |e: String| DeepError::File { path: path.to_path_buf(), reason: format!("checkpoint weights do not fit the network: {e}") };
     let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| bad(format!("{e:?}")))?;
     net.try_load_record(record).map_err(|e| bad(format!("{e:?}")))

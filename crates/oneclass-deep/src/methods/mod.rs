@@ -2,9 +2,15 @@
 
 pub(crate) mod ae;
 pub(crate) mod classifier;
+pub(crate) mod coupled_fit;
 pub(crate) mod deep_sad;
 pub(crate) mod deep_svdd;
+pub(crate) mod dspsvdd;
+pub(crate) mod dvaesvdd;
+pub(crate) mod regularizers;
+pub(crate) mod ogae;
 pub(crate) mod sae;
+pub(crate) mod toll;
 pub(crate) mod vae;
 
 use burn::tensor::Tensor;

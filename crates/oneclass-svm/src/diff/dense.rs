@@ -38,19 +38,6 @@ pub(crate) use dispatch;
 /// Output block of the distance loops: 16 f64 = four AVX2 registers of accumulators.
 const LANES: usize = 16;
 
-/// The columns of the row-major m × d matrix `x` as d rows of length m_pad (m rounded up to a
-/// multiple of LANES, zero padded), so distances to many points vectorise across points.
-pub(crate) fn transpose_padded(x: &[f64], m: usize, d: usize) -> (Vec<f64>, usize) {
-    let m_pad = m.div_ceil(LANES) * LANES;
-    let mut t = vec![0.0; d * m_pad];
-    for (j, row) in x.chunks_exact(d).take(m).enumerate() {
-        for (c, &v) in row.iter().enumerate() {
-            t[c * m_pad + j] = v;
-        }
-    }
-    (t, m_pad)
-}
-
 /// The innermost blocks, portable or with AVX2 + FMA intrinsics. Callers are generic over the
 /// block set and are compiled once per set (the AVX2 one inside a `target_feature` function).
 trait Blocks {
@@ -283,6 +270,28 @@ fn centre(x: &[f64], d: usize, mean: &[f64]) -> (Vec<f64>, Vec<f64>) {
     (out, sq)
 }
 
+/// [`centre`] written straight into a transposed layout: the columns of the centred m × d
+/// matrix as d rows of length m_pad (m rounded up to a multiple of LANES, zero padded), so
+/// dot products with many points vectorise across points. Returns (transposed, m_pad, ‖row‖²).
+#[inline(always)]
+fn centre_transposed(x: &[f64], d: usize, mean: &[f64]) -> (Vec<f64>, usize, Vec<f64>) {
+    let m = x.len() / d;
+    let m_pad = m.div_ceil(LANES) * LANES;
+    let mut t = vec![0.0; d * m_pad];
+    let mut sq = Vec::with_capacity(m);
+    let mut row = vec![0.0; d];
+    for (j, xr) in x.chunks_exact(d).enumerate() {
+        for ((r, v), mu) in row.iter_mut().zip(xr).zip(mean) {
+            *r = v - mu;
+        }
+        sq.push(lane_sum(&row, |v| v * v));
+        for (c, &v) in row.iter().enumerate() {
+            t[c * m_pad + j] = v;
+        }
+    }
+    (t, m_pad, sq)
+}
+
 #[inline(always)]
 fn column_mean(x: &[f64], d: usize) -> Vec<f64> {
     let mut mean = vec![0.0; d];
@@ -299,17 +308,23 @@ fn column_mean(x: &[f64], d: usize) -> Vec<f64> {
 
 #[inline(always)]
 fn rbf_gram_with<B: Blocks>(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
-    let (xc, sq) = centre(x, d, &column_mean(x, d));
-    let (xt, m_pad) = transpose_padded(&xc, n, d);
+    let (xt, m_pad, sq) = centre_transposed(x, d, &column_mean(x, d));
     let mut s0 = vec![0.0; m_pad];
     let mut s1 = vec![0.0; m_pad];
+    // Rows i, i + 1 of the centred data, read back from the transposed copy.
+    let mut r0 = vec![0.0; d];
+    let mut r1 = vec![0.0; d];
     // Lower triangle, two rows at a time (row i needs j < i), then mirrored.
     let mut i = 0;
     while i < n {
         let pair = i + 1 < n;
         let i1 = if pair { i + 1 } else { i };
         let count = i1.div_ceil(LANES) * LANES;
-        B::dots2(&xc[i * d..(i + 1) * d], &xc[i1 * d..(i1 + 1) * d], &xt, m_pad, count, &mut s0, &mut s1);
+        for c in 0..d {
+            r0[c] = xt[c * m_pad + i];
+            r1[c] = xt[c * m_pad + i1];
+        }
+        B::dots2(&r0, &r1, &xt, m_pad, count, &mut s0, &mut s1);
         B::rbf_from_dots(sq[i], &sq[..i], &s0[..i], gamma, &mut k[i * n..i * n + i]);
         if pair {
             B::rbf_from_dots(sq[i1], &sq[..i1], &s1[..i1], gamma, &mut k[i1 * n..i1 * n + i1]);
@@ -342,9 +357,8 @@ dispatch_blocks! {
 fn rbf_cross_with<B: Blocks>(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
     let n_y = y.len() / d;
     let mean = column_mean(x, d);
-    let (yc, y_sq) = centre(y, d, &mean);
+    let (yt, m_pad, y_sq) = centre_transposed(y, d, &mean);
     let (xs, x_sq) = centre(&gather_rows(x, rows, d), d, &mean);
-    let (yt, m_pad) = transpose_padded(&yc, n_y, d);
     let mut s0 = vec![0.0; m_pad];
     let mut s1 = vec![0.0; m_pad];
     let m = rows.len();

@@ -231,8 +231,8 @@ impl OcsvmTape {
                 dx.iter_mut().zip(&ds).for_each(|(a, b)| *a += b);
             }
         }
-        let z_svm = if path.kernel_support_half() { s.support_half_backward(&dx) } else { vec![0.0; s.n() * s.d()] };
-        let z_l = if path.query_half() { query_backward(q, &dy) } else { vec![0.0; q.n * s.d()] };
+        let z_svm = if path.kernel_support_half() { s.support_half_backward(dx) } else { vec![0.0; s.n() * s.d()] };
+        let z_l = if path.query_half() { query_backward(q, dy) } else { vec![0.0; q.n * s.d()] };
         Ok(LayerGradients { z_svm, z_l })
     }
 

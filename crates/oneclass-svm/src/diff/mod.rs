@@ -8,7 +8,7 @@
 //! Schölkopf scale. The libsvm / scikit-learn scale multiplies α, ρ and f by νn
 //! ([`SmallSolution::alpha_libsvm`], [`DecisionScale::Libsvm`]).
 //!
-//! # Solver ([`SmallOcsvm::solve`])
+//! # Solver ([`SmallOcsvm::solve`], [`SmallOcsvm::solve_batch`] on the rayon pool)
 //! Dense kernel matrix (plus an optional diagonal jitter), SMO with second-order working-set
 //! selection (WSS3) to a moderate gap, then an exact active-set finish: the index sets F (free),
 //! B (at the bound C) and Z (zero) are read off the SMO iterate, the KKT system
@@ -43,10 +43,12 @@
 //! - no free support vector (νn integer, points well separated): ρ is not unique; it is the
 //!   midpoint of its optimal interval [max_B Kα, min_Z Kα] (the lower end when Z is empty, e.g.
 //!   ν = 1), α is locally constant, and no gradient flows through α or ρ for that problem;
-//! - all points identical: α = 1/n for every point; γ = "scale" is undefined (Var = 0) and falls
-//!   back to 1/d; without jitter the KKT matrix is singular and no gradient flows through α, ρ;
-//! - singular KKT matrix (duplicate free points without jitter, linear kernel of low rank): the
-//!   SMO solution (gap ≤ 1e-14 relative) is returned and no gradient flows through α, ρ;
+//! - all points identical: α = 1/n for every point; when every entry is equal too, γ = "scale"
+//!   is undefined (Var = 0) and falls back to 1/d; without jitter the KKT matrix is singular and
+//!   no gradient flows through α, ρ;
+//! - singular KKT matrix (duplicate free points without jitter, linear kernel of low rank),
+//!   still singular after SMO was driven to a 1e-14 gap: that SMO solution is returned and no
+//!   gradient flows through α, ρ;
 //! - ties, as above.
 //!
 //! # The layer ([`OcsvmLayer`])
@@ -55,6 +57,13 @@
 //! [`GradientPath::Expander`] (through z_svm, α, ρ; z_L stopped), [`GradientPath::Compactor`]
 //! (through z_L only), [`GradientPath::Both`], and [`GradientPath::ExpanderKernelOnly`]
 //! (through z_svm with α, ρ stopped, the variant studied in appendix S-B).
+//! [`DecisionScale`] chooses the scale of the returned f: Schölkopf, or libsvm (νn·f, what the
+//! reference's loss uses). The tape also gives the forward-mode product ([`OcsvmTape::jvp`]).
+//!
+//! # Speed
+//! rbf entries come from ‖x‖² + ‖y‖² − 2⟨x, y⟩ on centred data with an explicitly vectorised
+//! exponential; the hot loops run with AVX2 + FMA when the CPU has them (run-time detection,
+//! portable code otherwise). See [`mod@bench`] (`oneclass bench ocsvm-grad`).
 
 pub mod bench;
 mod dense;

@@ -515,7 +515,7 @@ impl SmallSolution {
     pub fn vjp_kernel_inputs(&self, dk: &[f64]) -> DiffResult<Vec<f64>> {
         check_gradient("dl/dK", dk, self.n * self.n)?;
         let dx = gram::gram_vjp(self.kernel, &self.inputs, self.n, self.d, &self.k, dk);
-        Ok(self.support_half_backward(&dx))
+        Ok(self.support_half_backward(dx))
     }
 
     /// Forward mode through the standardisation, the kernel and the solution: (dα, dρ) for a
@@ -542,7 +542,7 @@ impl SmallSolution {
         let q = self.query(z_l, n_l)?;
         let (g_alpha, g_rho) = self.query_vjp_alpha_rho(&q, g_f);
         let (dx, dy) = self.query_vjp_inputs(&q, g_f, true, true);
-        Ok(DecisionGradients { alpha: g_alpha, rho: g_rho, z_svm: self.support_half_backward(&dx), z_l: query_backward(&q, &dy) })
+        Ok(DecisionGradients { alpha: g_alpha, rho: g_rho, z_svm: self.support_half_backward(dx), z_l: query_backward(&q, dy) })
     }
 
     pub(crate) fn query(&self, z_l: &[f64], n_l: usize) -> DiffResult<Query> {
@@ -659,10 +659,10 @@ impl SmallSolution {
     }
 
     /// From kernel-input coordinates back to the raw support half.
-    pub(crate) fn support_half_backward(&self, dx: &[f64]) -> Vec<f64> {
+    pub(crate) fn support_half_backward(&self, dx: Vec<f64>) -> Vec<f64> {
         match &self.standardization {
-            Some(s) => s.backward(&self.inputs, dx, self.n),
-            None => dx.to_vec(),
+            Some(s) => s.backward(&self.inputs, &dx, self.n),
+            None => dx,
         }
     }
 
@@ -675,9 +675,9 @@ impl SmallSolution {
 }
 
 /// From kernel-input coordinates back to the raw query half.
-pub(crate) fn query_backward(q: &Query, dy: &[f64]) -> Vec<f64> {
+pub(crate) fn query_backward(q: &Query, dy: Vec<f64>) -> Vec<f64> {
     match &q.standardization {
-        Some(s) => s.backward(&q.inputs, dy, q.n),
-        None => dy.to_vec(),
+        Some(s) => s.backward(&q.inputs, &dy, q.n),
+        None => dy,
     }
 }
