@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use ndarray::Array2;
 use oneclass_data::images::named::{data_dir, load_images, load_table, DatasetName, Split};
-use oneclass_data::preprocess::TablePreprocess;
+use oneclass_data::preprocess::{ImagePreprocess, TablePreprocess};
 use oneclass_data::{read_npy, read_npz, NpyArray};
 use oneclass_deep::{DeepModel, DeviceKind, FitData, Hyper, Method, Samples, SemiLabel, TrainOptions};
 use std::path::{Path, PathBuf};
@@ -52,8 +52,11 @@ pub struct DeepArgs {
     /// normal rows).
     #[arg(long)]
     pub normal_class: Option<u16>,
-    /// Table preprocessing: auto (standard then min-max scaling fitted on train) or none.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "none"])]
+    /// Preprocessing fitted on the training data and saved with the model: auto (tables: standard
+    /// then min-max scaling, seed 004; images: pixels in [0, 1] as they are), gcn-minmax (images:
+    /// global contrast normalisation (L1) then min-max, Deep SVDD), mean-std (images: per-channel,
+    /// Toll), or none.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "none", "gcn-minmax", "mean-std"])]
     pub preprocess: String,
     /// Continue an interrupted fit from `<model>.<phase>.ckpt`.
     #[arg(long)]
@@ -83,22 +86,21 @@ pub fn method_help(method: &str) -> String {
 struct Loaded {
     samples: Samples,
     labels: Option<Vec<SemiLabel>>,
-    is_table: bool,
     table: Option<Array2<f64>>,
 }
 
-fn npy_to_samples(a: &NpyArray, path: &Path) -> Result<(Samples, bool, Option<Array2<f64>>)> {
+fn npy_to_samples(a: &NpyArray, path: &Path) -> Result<(Samples, Option<Array2<f64>>)> {
     let values = a.to_f64();
     let n = a.shape.first().copied().unwrap_or(0);
     match a.shape.len() {
         2 => {
             let x = Array2::from_shape_vec((a.shape[0], a.shape[1]), values).context("table shape")?;
-            Ok((Samples::from_table(x.view()).with_context(|| format!("{}", path.display()))?, true, Some(x)))
+            Ok((Samples::from_table(x.view()).with_context(|| format!("{}", path.display()))?, Some(x)))
         }
         3 | 4 => {
             let shape = if a.shape.len() == 3 { vec![1, a.shape[1], a.shape[2]] } else { a.shape[1..].to_vec() };
             let v: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-            Ok((Samples::new(v, n, shape).with_context(|| format!("{}", path.display()))?, false, None))
+            Ok((Samples::new(v, n, shape).with_context(|| format!("{}", path.display()))?, None))
         }
         d => bail!("{}: a {d}-D array; expected N×D (table), N×H×W or N×C×H×W (images)", path.display()),
     }
@@ -131,13 +133,13 @@ fn load_data(spec: &str, a: &DeepArgs) -> Result<Loaded> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         return match ext.as_str() {
             "npy" => {
-                let (samples, is_table, table) = npy_to_samples(&read_npy(path)?, path)?;
-                Ok(Loaded { samples, labels: None, is_table, table })
+                let (samples, table) = npy_to_samples(&read_npy(path)?, path)?;
+                Ok(Loaded { samples, labels: None, table })
             }
             "npz" => {
                 let arrays = read_npz(path)?;
                 let x = arrays.iter().find(|(n, _)| n == "X").map(|(_, a)| a).with_context(|| format!("{}: no array `X`", path.display()))?;
-                let (samples, is_table, table) = npy_to_samples(x, path)?;
+                let (samples, table) = npy_to_samples(x, path)?;
                 let labels = match arrays.iter().find(|(n, _)| n == "semi_target") {
                     Some((_, t)) => {
                         let v = t.to_f64();
@@ -157,11 +159,11 @@ fn load_data(spec: &str, a: &DeepArgs) -> Result<Loaded> {
                     }
                     None => None,
                 };
-                Ok(Loaded { samples, labels, is_table, table })
+                Ok(Loaded { samples, labels, table })
             }
             _ => {
                 let x = crate::io::read_matrix(path, &crate::io::TableArgs { x_name: "X".into(), y_name: "y".into(), header: "auto".into() }, false)?;
-                Ok(Loaded { samples: Samples::from_table(x.view())?, labels: None, is_table: true, table: Some(x) })
+                Ok(Loaded { samples: Samples::from_table(x.view())?, labels: None, table: Some(x) })
             }
         };
     }
@@ -175,7 +177,7 @@ fn load_data(spec: &str, a: &DeepArgs) -> Result<Loaded> {
             None => (0..t.y.len()).collect(),
         };
         let x = t.x.select(ndarray::Axis(0), &rows);
-        return Ok(Loaded { samples: Samples::from_table(x.view())?, labels: None, is_table: true, table: Some(x) });
+        return Ok(Loaded { samples: Samples::from_table(x.view())?, labels: None, table: Some(x) });
     }
     let set = load_images(&name, &dir, Split::Train)?;
     let set = match a.normal_class {
@@ -188,7 +190,7 @@ fn load_data(spec: &str, a: &DeepArgs) -> Result<Loaded> {
         }
         None => set,
     };
-    Ok(Loaded { samples: Samples::from_images(set.to_f32().view())?, labels: None, is_table: false, table: None })
+    Ok(Loaded { samples: Samples::from_images(set.to_f32().view())?, labels: None, table: None })
 }
 
 /// 0/1 labels of the validation rows (1 = anomaly).
@@ -223,12 +225,50 @@ fn read_config(path: &Path) -> Result<Vec<(String, String)>> {
     Ok(out)
 }
 
-fn with_table_preprocessing(loaded: &mut Loaded, pre: &TablePreprocess) -> Result<()> {
-    if let Some(x) = loaded.table.as_mut() {
-        pre.apply(x)?;
-        loaded.samples = Samples::from_table(x.view())?;
+/// The fitted transform saved in a deep model file (field "preprocessing").
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Preprocessing {
+    Table(TablePreprocess),
+    Image(ImagePreprocess),
+}
+
+impl Preprocessing {
+    /// Fit the transform `choice` asks for on the training data (None = leave it as it is).
+    fn fit(choice: &str, train: &Loaded) -> Result<Option<Preprocessing>> {
+        Ok(match (choice, &train.table) {
+            ("none", _) => None,
+            ("auto", Some(x)) => Some(Preprocessing::Table(TablePreprocess::fit_standard_minmax(x)?)),
+            ("auto", None) => None,
+            (other, Some(_)) => bail!("--preprocess {other} is for images; the training data is a table"),
+            ("gcn-minmax", None) => Some(Preprocessing::Image(ImagePreprocess::fit_gcn_l1_minmax(&images(&train.samples)?)?)),
+            ("mean-std", None) => Some(Preprocessing::Image(ImagePreprocess::fit_mean_std(&images(&train.samples)?)?)),
+            (other, None) => bail!("--preprocess {other}: expected auto, none, gcn-minmax or mean-std"),
+        })
     }
-    Ok(())
+
+    fn apply(&self, samples: &Samples) -> Result<Samples> {
+        match self {
+            Preprocessing::Table(pre) => {
+                let mut x = Array2::from_shape_vec((samples.n, samples.dim()), samples.values.iter().map(|&v| v as f64).collect())?;
+                pre.apply(&mut x)?;
+                Ok(Samples::from_table(x.view())?)
+            }
+            Preprocessing::Image(pre) => {
+                let mut x = images(samples)?;
+                pre.apply(&mut x)?;
+                Ok(Samples::new(x.into_iter().collect(), samples.n, samples.sample_shape.clone())?)
+            }
+        }
+    }
+}
+
+/// Samples of shape C×H×W as an N×C×H×W tensor.
+fn images(samples: &Samples) -> Result<ndarray::Array4<f32>> {
+    let &[c, h, w] = samples.sample_shape.as_slice() else {
+        bail!("image preprocessing needs C×H×W samples, these are {:?}", samples.sample_shape);
+    };
+    Ok(ndarray::Array4::from_shape_vec((samples.n, c, h, w), samples.values.clone())?)
 }
 
 pub fn run(method: &str, a: DeepArgs) -> Result<()> {
@@ -249,16 +289,13 @@ pub fn run(method: &str, a: DeepArgs) -> Result<()> {
         Some(p) => Some(load_data(&p.display().to_string(), &a)?),
         None => None,
     };
-    let preprocessing = if train.is_table && a.preprocess == "auto" {
-        let pre = TablePreprocess::fit_standard_minmax(train.table.as_ref().expect("table"))?;
-        with_table_preprocessing(&mut train, &pre)?;
+    let preprocessing = Preprocessing::fit(&a.preprocess, &train).with_context(|| format!("--train {}", a.train))?;
+    if let Some(pre) = &preprocessing {
+        train.samples = pre.apply(&train.samples)?;
         if let Some(v) = val.as_mut() {
-            with_table_preprocessing(v, &pre).context("--val")?;
+            v.samples = pre.apply(&v.samples).context("--val")?;
         }
-        Some(pre)
-    } else {
-        None
-    };
+    }
     let labels = match &a.labels {
         Some(p) => Some(read_labels(p, train.samples.n)?),
         None => train.labels.clone(),
@@ -307,11 +344,10 @@ pub fn score(model: &DeepModel, x: &Array2<f64>) -> Result<Vec<f64>> {
     if x.ncols() != d {
         bail!("the model expects samples of shape {shape:?} ({d} values per row), the input has {} per row", x.ncols());
     }
-    let mut x = x.clone();
+    let mut samples = Samples::new(x.iter().map(|&v| v as f32).collect(), x.nrows(), shape.clone())?;
     if let Some(p) = &model.meta.preprocessing {
-        let pre: TablePreprocess = serde_json::from_value(p.clone()).context("model field \"preprocessing\"")?;
-        pre.apply(&mut x)?;
+        let pre: Preprocessing = serde_json::from_value(p.clone()).context("model field \"preprocessing\"")?;
+        samples = pre.apply(&samples)?;
     }
-    let samples = Samples::new(x.iter().map(|&v| v as f32).collect(), x.nrows(), shape.clone())?;
     Ok(model.score(&samples)?)
 }

@@ -100,7 +100,7 @@ fn mlp_deep_svdd_on_a_named_table() {
     let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
     assert_eq!(meta["net"]["kind"], "mlp");
     assert_eq!(meta["net"]["hidden"], serde_json::json!([32, 16]));
-    assert_eq!(meta["preprocessing"]["kind"], "standard-min-max");
+    assert_eq!(meta["preprocessing"]["table"]["kind"], "standard-min-max");
     assert_eq!(meta["history"].as_array().unwrap().len(), 5);
 }
 
@@ -120,4 +120,42 @@ fn bad_settings_are_refused_with_the_key_named() {
     let help = oneclass(&["fit", "deep-svdd", "--help"]);
     let text = String::from_utf8_lossy(&help.stdout);
     assert!(text.contains("pretrain_weight_decay") && text.contains("0.0005") && text.contains("[default: [50]]"), "{text}");
+}
+
+/// Image preprocessing (GCN-L1 + min-max, fitted on train) is saved in the model and applied
+/// again by `oneclass score`: scoring raw pixels equals the model's own scores of transformed data.
+#[test]
+fn image_preprocessing_is_saved_and_applied_when_scoring() {
+    let tmp = tempfile::tempdir().unwrap();
+    let train = tmp.path().join("train.npy");
+    oneclass_data::write_npy(&train, &NpyArray::from_f32(vec![200, 1, 28, 28], digits(Split::Train, 1, 200)).unwrap()).unwrap();
+    let mut t = digits(Split::Test, 1, 60);
+    t.extend(digits(Split::Test, 0, 60));
+    let test = tmp.path().join("test.npy");
+    oneclass_data::write_npy(&test, &NpyArray::from_f32(vec![120, 1, 28, 28], t.clone()).unwrap()).unwrap();
+    let model = tmp.path().join("m.json");
+    let mut args = vec!["fit", "deep-svdd", "--train", train.to_str().unwrap(), "--model", model.to_str().unwrap(), "--preprocess", "gcn-minmax", "--quiet"];
+    for s in ["epochs=2", "pretrain_epochs=1", "milestones=", "pretrain_milestones=", "batch_size=50"] {
+        args.extend(["--set", s]);
+    }
+    ok(&oneclass(&args));
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(&model).unwrap()).unwrap();
+    let pre = &meta["preprocessing"]["image"];
+    assert_eq!(pre["kind"], "gcn-l1-min-max", "{meta}");
+    let scores = tmp.path().join("s.npy");
+    ok(&oneclass(&["score", "--model", model.to_str().unwrap(), "--input", test.to_str().unwrap(), "--output", scores.to_str().unwrap()]));
+    let got = read_npy(&scores).unwrap().to_f64();
+
+    // The same transform applied here, then the library's scores.
+    let fitted: oneclass_data::preprocess::ImagePreprocess = serde_json::from_value(pre.clone()).unwrap();
+    let mut x = ndarray::Array4::from_shape_vec((120, 1, 28, 28), t).unwrap();
+    fitted.apply(&mut x).unwrap();
+    let m = oneclass_deep::DeepModel::load(&model, oneclass_deep::DeviceKind::Cpu).unwrap();
+    let want = m.score(&oneclass_deep::Samples::new(x.into_iter().collect(), 120, vec![1, 28, 28]).unwrap()).unwrap();
+    assert_eq!(got, want);
+    // Fitting a table with an image transform is refused.
+    let table = tmp.path().join("t.csv");
+    std::fs::write(&table, "1,2\n3,4\n5,6\n").unwrap();
+    let o = oneclass(&["fit", "deep-svdd", "--train", table.to_str().unwrap(), "--model", tmp.path().join("x.json").to_str().unwrap(), "--preprocess", "mean-std", "--quiet"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("images"));
 }
