@@ -105,10 +105,16 @@ fn rbf_portable(gamma: f64, xi_sqnorm: f64, sq: &[f64], v: &mut [f64]) {
     }
 }
 
-/// The same with AVX2 + FMA intrinsics (same algorithm as `exp_nonpositive4`).
+/// exp(x) for x ≤ 0 on four lanes with AVX2 + FMA: the algorithm of `exp_nonpositive4`
+/// (k = round(x/ln2), r = x − k·ln2 in two parts, Taylor degree 12, 2^k from the exponent bits);
+/// 0 below −708. Shared by the solver's kernel rows and the differentiable solver.
+///
+/// # Safety
+/// The CPU must support AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn rbf_avx2(gamma: f64, xi_sqnorm: f64, sq: &[f64], v: &mut [f64]) {
+#[inline]
+pub(crate) unsafe fn exp4_avx2(x: std::arch::x86_64::__m256d) -> std::arch::x86_64::__m256d {
     use std::arch::x86_64::*;
     const LOG2E: f64 = std::f64::consts::LOG2_E;
     const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
@@ -118,6 +124,29 @@ unsafe fn rbf_avx2(gamma: f64, xi_sqnorm: f64, sq: &[f64], v: &mut [f64]) {
         1.0 / 479_001_600.0, 1.0 / 39_916_800.0, 1.0 / 3_628_800.0, 1.0 / 362_880.0, 1.0 / 40_320.0,
         1.0 / 5_040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0,
     ];
+    let lowest = _mm256_set1_pd(-708.0);
+    let xc = _mm256_max_pd(x, lowest);
+    let shifter = _mm256_set1_pd(SHIFTER);
+    let t = _mm256_fmadd_pd(xc, _mm256_set1_pd(LOG2E), shifter);
+    let k = _mm256_sub_pd(t, shifter);
+    let r = _mm256_fnmadd_pd(k, _mm256_set1_pd(LN2_HI), xc);
+    let r = _mm256_fnmadd_pd(k, _mm256_set1_pd(LN2_LO), r);
+    let mut p = _mm256_set1_pd(C[0]);
+    for &c in &C[1..] {
+        p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(c));
+    }
+    let ki = _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_castpd_si256(shifter));
+    let scale = _mm256_castsi256_pd(_mm256_slli_epi64::<52>(_mm256_add_epi64(ki, _mm256_set1_epi64x(1023))));
+    let y = _mm256_mul_pd(p, scale);
+    let underflow = _mm256_cmp_pd::<_CMP_LT_OQ>(x, lowest);
+    _mm256_andnot_pd(underflow, y)
+}
+
+/// The same with AVX2 + FMA intrinsics (same algorithm as `exp_nonpositive4`).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rbf_avx2(gamma: f64, xi_sqnorm: f64, sq: &[f64], v: &mut [f64]) {
+    use std::arch::x86_64::*;
     let n4 = v.len() - v.len() % 4;
     let mut j = 0;
     while j < n4 {
@@ -128,20 +157,7 @@ unsafe fn rbf_avx2(gamma: f64, xi_sqnorm: f64, sq: &[f64], v: &mut [f64]) {
             let d2 = _mm256_fnmadd_pd(_mm256_set1_pd(2.0), dot, _mm256_add_pd(_mm256_set1_pd(xi_sqnorm), s));
             let d2 = _mm256_max_pd(d2, _mm256_setzero_pd());
             let x = _mm256_mul_pd(_mm256_set1_pd(-gamma), d2);
-            let xc = _mm256_max_pd(x, _mm256_set1_pd(-708.0));
-            let t = _mm256_fmadd_pd(xc, _mm256_set1_pd(LOG2E), _mm256_set1_pd(SHIFTER));
-            let k = _mm256_sub_pd(t, _mm256_set1_pd(SHIFTER));
-            let r = _mm256_fnmadd_pd(k, _mm256_set1_pd(LN2_HI), xc);
-            let r = _mm256_fnmadd_pd(k, _mm256_set1_pd(LN2_LO), r);
-            let mut p = _mm256_set1_pd(C[0]);
-            for &c in &C[1..] {
-                p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(c));
-            }
-            let ki = _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_set1_epi64x(SHIFTER.to_bits() as i64));
-            let scale = _mm256_castsi256_pd(_mm256_slli_epi64::<52>(_mm256_add_epi64(ki, _mm256_set1_epi64x(1023))));
-            let y = _mm256_mul_pd(p, scale);
-            let underflow = _mm256_cmp_pd::<_CMP_LT_OQ>(x, _mm256_set1_pd(-708.0));
-            _mm256_storeu_pd(v.as_mut_ptr().add(j), _mm256_andnot_pd(underflow, y));
+            _mm256_storeu_pd(v.as_mut_ptr().add(j), exp4_avx2(x));
         }
         j += 4;
     }

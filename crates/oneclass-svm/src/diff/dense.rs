@@ -41,7 +41,8 @@ const LANES: usize = 16;
 /// The innermost blocks, portable or with AVX2 + FMA intrinsics. Callers are generic over the
 /// block set and are compiled once per set (the AVX2 one inside a `target_feature` function).
 trait Blocks {
-    /// s0[j] = ⟨x0, y_j⟩, s1[j] = ⟨x1, y_j⟩ for j < count (a multiple of LANES), y transposed.
+    /// s0[j] = ⟨x0, y_j⟩, s1[j] = ⟨x1, y_j⟩ for j < count (a multiple of 4, at most m_pad),
+    /// y transposed.
     fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]);
     /// out[j] = exp(−γ·max(0, x_sq + y_sq[j] − 2·dots[j])).
     fn rbf_from_dots(x_sq: f64, y_sq: &[f64], dots: &[f64], gamma: f64, out: &mut [f64]);
@@ -56,7 +57,7 @@ impl Blocks for Portable {
     #[inline(always)]
     fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]) {
         let mut j0 = 0;
-        while j0 < count {
+        while j0 + LANES <= count {
             let mut a0 = [0.0f64; LANES];
             let mut a1 = [0.0f64; LANES];
             for (c, (&v0, &v1)) in x0.iter().zip(x1).enumerate() {
@@ -69,6 +70,21 @@ impl Blocks for Portable {
             s0[j0..j0 + LANES].copy_from_slice(&a0);
             s1[j0..j0 + LANES].copy_from_slice(&a1);
             j0 += LANES;
+        }
+        // Tail in blocks of 4 (count need not fill a whole block of LANES).
+        while j0 < count {
+            let mut a0 = [0.0f64; 4];
+            let mut a1 = [0.0f64; 4];
+            for (c, (&v0, &v1)) in x0.iter().zip(x1).enumerate() {
+                let col = &yt[c * m_pad + j0..c * m_pad + j0 + 4];
+                for t in 0..4 {
+                    a0[t] += v0 * col[t];
+                    a1[t] += v1 * col[t];
+                }
+            }
+            s0[j0..j0 + 4].copy_from_slice(&a0);
+            s1[j0..j0 + 4].copy_from_slice(&a1);
+            j0 += 4;
         }
     }
 
@@ -113,74 +129,58 @@ mod avx2 {
 
     pub(super) struct Avx2Fma;
 
-    /// exp(x) for x ≤ 0, four at a time: the same reduction and Taylor polynomial as
-    /// `simd::exp_nonpositive` (k = round(x/ln2), r = x − k·ln2 in two parts, degree 12 on
-    /// |r| ≤ ln2/2, 2^k from the exponent bits), evaluated with FMAs; 0 below −708.
-    #[inline(always)]
-    unsafe fn exp4(x: __m256d) -> __m256d {
-        const LOG2E: f64 = std::f64::consts::LOG2_E;
-        const LN2_HI: f64 = 6.931_471_803_691_238e-1;
-        const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-        const SHIFTER: f64 = 6_755_399_441_055_744.0; // 1.5·2⁵²
-        const INV_FACT: [f64; 13] = [
-            1.0 / 479_001_600.0,
-            1.0 / 39_916_800.0,
-            1.0 / 3_628_800.0,
-            1.0 / 362_880.0,
-            1.0 / 40_320.0,
-            1.0 / 5_040.0,
-            1.0 / 720.0,
-            1.0 / 120.0,
-            1.0 / 24.0,
-            1.0 / 6.0,
-            0.5,
-            1.0,
-            1.0,
-        ];
-        let lowest = _mm256_set1_pd(-708.0);
-        let xc = _mm256_max_pd(x, lowest);
-        let shifter = _mm256_set1_pd(SHIFTER);
-        let t = _mm256_fmadd_pd(xc, _mm256_set1_pd(LOG2E), shifter);
-        let k = _mm256_sub_pd(t, shifter);
-        let r = _mm256_fnmadd_pd(k, _mm256_set1_pd(LN2_HI), xc);
-        let r = _mm256_fnmadd_pd(k, _mm256_set1_pd(LN2_LO), r);
-        let mut p = _mm256_set1_pd(INV_FACT[0]);
-        for &coef in &INV_FACT[1..] {
-            p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(coef));
-        }
-        let ki = _mm256_sub_epi64(_mm256_castpd_si256(t), _mm256_castpd_si256(shifter));
-        let scale = _mm256_slli_epi64::<52>(_mm256_add_epi64(ki, _mm256_set1_epi64x(1023)));
-        let y = _mm256_mul_pd(p, _mm256_castsi256_pd(scale));
-        let underflow = _mm256_cmp_pd::<_CMP_LT_OQ>(x, lowest);
-        _mm256_andnot_pd(underflow, y)
-    }
+    use crate::simd::exp4_avx2 as exp4;
 
     impl Blocks for Avx2Fma {
         #[inline(always)]
         fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]) {
+            // One bounds check up front instead of one per column: the last block read is
+            // yt[(d − 1)·m_pad + count − LANES .. (d − 1)·m_pad + count].
+            let d = x0.len().min(x1.len());
+            assert!(count / 4 * 4 == count && count <= m_pad && s0.len() >= count && s1.len() >= count);
+            assert!(d == 0 || (d - 1) * m_pad + count <= yt.len());
+            let (xp0, xp1, ytp) = (x0.as_ptr(), x1.as_ptr(), yt.as_ptr());
             let mut j0 = 0;
-            while j0 < count {
+            while j0 + LANES <= count {
                 // SAFETY: AVX2 + FMA are available (this code is only reached from functions
-                // compiled for them after run-time detection); every pointer comes from a
-                // bounds-checked slice of LANES = 16 values read or written as 4 × 4.
+                // compiled for them after run-time detection); the asserts above bound every
+                // read (c < d, j0 + LANES ≤ count ≤ m_pad) and write (j0 + LANES ≤ count).
                 unsafe {
                     let mut a = [_mm256_setzero_pd(); 8];
-                    for (c, (&v0, &v1)) in x0.iter().zip(x1).enumerate() {
-                        let col = yt[c * m_pad + j0..c * m_pad + j0 + LANES].as_ptr();
-                        let (b0, b1) = (_mm256_set1_pd(v0), _mm256_set1_pd(v1));
+                    let mut col = ytp.add(j0);
+                    for c in 0..d {
+                        let (b0, b1) = (_mm256_set1_pd(*xp0.add(c)), _mm256_set1_pd(*xp1.add(c)));
                         for q in 0..4 {
                             let v = _mm256_loadu_pd(col.add(4 * q));
                             a[q] = _mm256_fmadd_pd(b0, v, a[q]);
                             a[4 + q] = _mm256_fmadd_pd(b1, v, a[4 + q]);
                         }
+                        col = col.add(m_pad);
                     }
-                    let (o0, o1) = (s0[j0..j0 + LANES].as_mut_ptr(), s1[j0..j0 + LANES].as_mut_ptr());
+                    let (o0, o1) = (s0.as_mut_ptr().add(j0), s1.as_mut_ptr().add(j0));
                     for q in 0..4 {
                         _mm256_storeu_pd(o0.add(4 * q), a[q]);
                         _mm256_storeu_pd(o1.add(4 * q), a[4 + q]);
                     }
                 }
                 j0 += LANES;
+            }
+            // Tail in blocks of 4, so rows are not computed up to a whole block of LANES.
+            while j0 < count {
+                // SAFETY: as above, with j0 + 4 ≤ count.
+                unsafe {
+                    let (mut a0, mut a1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+                    let mut col = ytp.add(j0);
+                    for c in 0..d {
+                        let v = _mm256_loadu_pd(col);
+                        a0 = _mm256_fmadd_pd(_mm256_set1_pd(*xp0.add(c)), v, a0);
+                        a1 = _mm256_fmadd_pd(_mm256_set1_pd(*xp1.add(c)), v, a1);
+                        col = col.add(m_pad);
+                    }
+                    _mm256_storeu_pd(s0.as_mut_ptr().add(j0), a0);
+                    _mm256_storeu_pd(s1.as_mut_ptr().add(j0), a1);
+                }
+                j0 += 4;
             }
         }
 
@@ -203,26 +203,42 @@ mod avx2 {
                     j += 4;
                 }
             }
-            super::Portable::rbf_from_dots(x_sq, &y_sq[full..len], &dots[full..len], gamma, &mut out[full..len]);
+            if full < len {
+                // The last 1–3 entries through one padded vector instead of scalar exps.
+                let mut arg = [0.0f64; 4];
+                for (t, a) in arg.iter_mut().enumerate().take(len - full) {
+                    *a = -gamma * (x_sq + y_sq[full + t] - 2.0 * dots[full + t]).max(0.0);
+                }
+                let mut res = [0.0f64; 4];
+                // SAFETY: as above; `arg` and `res` hold four values each.
+                unsafe { _mm256_storeu_pd(res.as_mut_ptr(), exp4(_mm256_loadu_pd(arg.as_ptr()))) };
+                out[full..len].copy_from_slice(&res[..len - full]);
+            }
         }
 
         #[inline(always)]
         fn rows2(w0: &[f64], w1: &[f64], r: &[f64], d: usize, full: usize, out0: &mut [f64], out1: &mut [f64]) {
+            let k = w0.len().min(w1.len());
+            assert!(full / LANES * LANES == full && full <= d && out0.len() >= full && out1.len() >= full);
+            assert!(k == 0 || (k - 1) * d + full <= r.len());
+            let (wp0, wp1, rp) = (w0.as_ptr(), w1.as_ptr(), r.as_ptr());
             let mut c0 = 0;
             while c0 < full {
-                // SAFETY: as in dots2.
+                // SAFETY: as in dots2; reads r[kk·d + c0 .. kk·d + c0 + LANES] with kk < k and
+                // c0 + LANES ≤ full ≤ d, writes out[c0 .. c0 + LANES] with c0 + LANES ≤ full.
                 unsafe {
                     let mut a = [_mm256_setzero_pd(); 8];
-                    for (kk, (&u0, &u1)) in w0.iter().zip(w1).enumerate() {
-                        let rr = r[kk * d + c0..kk * d + c0 + LANES].as_ptr();
-                        let (b0, b1) = (_mm256_set1_pd(u0), _mm256_set1_pd(u1));
+                    let mut rr = rp.add(c0);
+                    for kk in 0..k {
+                        let (b0, b1) = (_mm256_set1_pd(*wp0.add(kk)), _mm256_set1_pd(*wp1.add(kk)));
                         for q in 0..4 {
                             let v = _mm256_loadu_pd(rr.add(4 * q));
                             a[q] = _mm256_fmadd_pd(b0, v, a[q]);
                             a[4 + q] = _mm256_fmadd_pd(b1, v, a[4 + q]);
                         }
+                        rr = rr.add(d);
                     }
-                    let (o0, o1) = (out0[c0..c0 + LANES].as_mut_ptr(), out1[c0..c0 + LANES].as_mut_ptr());
+                    let (o0, o1) = (out0.as_mut_ptr().add(c0), out1.as_mut_ptr().add(c0));
                     for q in 0..4 {
                         _mm256_storeu_pd(o0.add(4 * q), _mm256_add_pd(_mm256_loadu_pd(o0.add(4 * q)), a[q]));
                         _mm256_storeu_pd(o1.add(4 * q), _mm256_add_pd(_mm256_loadu_pd(o1.add(4 * q)), a[4 + q]));
@@ -270,26 +286,32 @@ fn centre(x: &[f64], d: usize, mean: &[f64]) -> (Vec<f64>, Vec<f64>) {
     (out, sq)
 }
 
-/// [`centre`] written straight into a transposed layout: the columns of the centred m × d
-/// matrix as d rows of length m_pad (m rounded up to a multiple of LANES, zero padded), so
-/// dot products with many points vectorise across points. Returns (transposed, m_pad, ‖row‖²).
+/// [`centre`] plus a transposed copy: the columns of the centred m × d matrix as d rows of
+/// length m_pad (m rounded up to a multiple of LANES, zero padded), so dot products with many
+/// points vectorise across points. Returns (row-major centred, transposed, m_pad, ‖row‖²).
 #[inline(always)]
-fn centre_transposed(x: &[f64], d: usize, mean: &[f64]) -> (Vec<f64>, usize, Vec<f64>) {
+fn centre_transposed(x: &[f64], d: usize, mean: &[f64]) -> (Vec<f64>, Vec<f64>, usize, Vec<f64>) {
     let m = x.len() / d;
     let m_pad = m.div_ceil(LANES) * LANES;
+    let (centred, sq) = centre(x, d, mean);
     let mut t = vec![0.0; d * m_pad];
-    let mut sq = Vec::with_capacity(m);
-    let mut row = vec![0.0; d];
-    for (j, xr) in x.chunks_exact(d).enumerate() {
-        for ((r, v), mu) in row.iter_mut().zip(xr).zip(mean) {
-            *r = v - mu;
-        }
-        sq.push(lane_sum(&row, |v| v * v));
-        for (c, &v) in row.iter().enumerate() {
-            t[c * m_pad + j] = v;
+    // Four rows at a time: each column gets a contiguous run of four values.
+    let quads = centred.chunks_exact(4 * d);
+    let done = m - quads.remainder().len() / d;
+    for (q, rows) in quads.enumerate() {
+        let (r0, rest) = rows.split_at(d);
+        let (r1, rest) = rest.split_at(d);
+        let (r2, r3) = rest.split_at(d);
+        for ((((col, &v0), &v1), &v2), &v3) in t.chunks_exact_mut(m_pad).zip(r0).zip(r1).zip(r2).zip(r3) {
+            col[4 * q..4 * q + 4].copy_from_slice(&[v0, v1, v2, v3]);
         }
     }
-    (t, m_pad, sq)
+    for (j, row) in centred.chunks_exact(d).enumerate().skip(done) {
+        for (col, &v) in t.chunks_exact_mut(m_pad).zip(row) {
+            col[j] = v;
+        }
+    }
+    (centred, t, m_pad, sq)
 }
 
 #[inline(always)]
@@ -308,23 +330,16 @@ fn column_mean(x: &[f64], d: usize) -> Vec<f64> {
 
 #[inline(always)]
 fn rbf_gram_with<B: Blocks>(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
-    let (xt, m_pad, sq) = centre_transposed(x, d, &column_mean(x, d));
+    let (xc, xt, m_pad, sq) = centre_transposed(x, d, &column_mean(x, d));
     let mut s0 = vec![0.0; m_pad];
     let mut s1 = vec![0.0; m_pad];
-    // Rows i, i + 1 of the centred data, read back from the transposed copy.
-    let mut r0 = vec![0.0; d];
-    let mut r1 = vec![0.0; d];
     // Lower triangle, two rows at a time (row i needs j < i), then mirrored.
     let mut i = 0;
     while i < n {
         let pair = i + 1 < n;
         let i1 = if pair { i + 1 } else { i };
-        let count = i1.div_ceil(LANES) * LANES;
-        for c in 0..d {
-            r0[c] = xt[c * m_pad + i];
-            r1[c] = xt[c * m_pad + i1];
-        }
-        B::dots2(&r0, &r1, &xt, m_pad, count, &mut s0, &mut s1);
+        let count = i1.div_ceil(4) * 4;
+        B::dots2(&xc[i * d..(i + 1) * d], &xc[i1 * d..(i1 + 1) * d], &xt, m_pad, count, &mut s0, &mut s1);
         B::rbf_from_dots(sq[i], &sq[..i], &s0[..i], gamma, &mut k[i * n..i * n + i]);
         if pair {
             B::rbf_from_dots(sq[i1], &sq[..i1], &s1[..i1], gamma, &mut k[i1 * n..i1 * n + i1]);
@@ -334,14 +349,23 @@ fn rbf_gram_with<B: Blocks>(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f
     // Upper triangle from the lower one in 16 × 16 tiles, so both the strided side and the
     // contiguous side of the copy stay in cache for large n.
     const TILE: usize = 16;
+    let k = &mut k[..n * n];
     for j in 0..n {
         k[j * n + j] = 1.0 + jitter;
     }
     for jb in (0..n).step_by(TILE) {
         for ib in (jb..n).step_by(TILE) {
             for j in jb..(jb + TILE).min(n) {
-                for i in ib.max(j + 1)..(ib + TILE).min(n) {
-                    k[j * n + i] = k[i * n + j];
+                let lo = ib.max(j + 1);
+                let hi = (ib + TILE).min(n);
+                if lo >= hi {
+                    continue;
+                }
+                // Row j, columns lo..hi, from column j of rows lo..hi.
+                let (head, tail) = k.split_at_mut(lo * n);
+                let dst = &mut head[j * n + lo..j * n + hi];
+                for (v, row) in dst.iter_mut().zip(tail.chunks_exact(n)) {
+                    *v = row[j];
                 }
             }
         }
@@ -357,7 +381,7 @@ dispatch_blocks! {
 fn rbf_cross_with<B: Blocks>(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
     let n_y = y.len() / d;
     let mean = column_mean(x, d);
-    let (yt, m_pad, y_sq) = centre_transposed(y, d, &mean);
+    let (_, yt, m_pad, y_sq) = centre_transposed(y, d, &mean);
     let (xs, x_sq) = centre(&gather_rows(x, rows, d), d, &mean);
     let mut s0 = vec![0.0; m_pad];
     let mut s1 = vec![0.0; m_pad];
@@ -365,7 +389,7 @@ fn rbf_cross_with<B: Blocks>(x: &[f64], rows: &[usize], y: &[f64], d: usize, gam
     let mut r = 0;
     while r < m {
         let r1 = if r + 1 < m { r + 1 } else { r };
-        B::dots2(&xs[r * d..(r + 1) * d], &xs[r1 * d..(r1 + 1) * d], &yt, m_pad, m_pad, &mut s0, &mut s1);
+        B::dots2(&xs[r * d..(r + 1) * d], &xs[r1 * d..(r1 + 1) * d], &yt, m_pad, n_y.div_ceil(4) * 4, &mut s0, &mut s1);
         B::rbf_from_dots(x_sq[r], &y_sq, &s0[..n_y], gamma, &mut out[r * n_y..(r + 1) * n_y]);
         if r1 != r {
             B::rbf_from_dots(x_sq[r1], &y_sq, &s1[..n_y], gamma, &mut out[r1 * n_y..(r1 + 1) * n_y]);
@@ -414,6 +438,22 @@ fn matmul_acc_with<B: Blocks>(w: &[f64], m: usize, k: usize, r: &[f64], d: usize
 dispatch_blocks! {
     /// out (m × d) += W (m × k) · R (k × d), row-major.
     fn matmul_acc => matmul_acc_with / matmul_acc_avx2(w: &[f64], m: usize, k: usize, r: &[f64], d: usize, out: &mut [f64])
+}
+
+#[inline(always)]
+fn rbf_difference_rows_generic(w: &[f64], k: usize, own: &[f64], d: usize, s: f64, out: &mut [f64]) {
+    for ((wr, or), xr) in w.chunks_exact(k).zip(out.chunks_exact_mut(d)).zip(own.chunks_exact(d)) {
+        let row_sum = lane_sum(wr, |v| v);
+        for (o, &xv) in or.iter_mut().zip(xr) {
+            *o = s * (row_sum * xv - *o);
+        }
+    }
+}
+
+dispatch! {
+    /// out_a = s·(Σ_b W_ab · own_a − out_a) per row a (W is m × k, own and out m × d): the rbf
+    /// chain rule Σ_b W_ab (x_a − r_b) once out holds W·R.
+    fn rbf_difference_rows => rbf_difference_rows_generic / rbf_difference_rows_avx2(w: &[f64], k: usize, own: &[f64], d: usize, s: f64, out: &mut [f64])
 }
 
 #[cfg(test)]

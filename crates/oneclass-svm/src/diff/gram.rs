@@ -66,13 +66,7 @@ fn weighted_differences(kf: KernelFn, w: &[f64], m: usize, k: usize, own: &[f64]
     let mut out = vec![0.0; m * d];
     dense::matmul_acc(w, m, k, r, d, &mut out);
     if let KernelFn::Rbf(gamma) = kf {
-        let s = -2.0 * gamma;
-        for a in 0..m {
-            let row_sum = dense::lane_sum(&w[a * k..(a + 1) * k], |v| v);
-            for (o, xv) in out[a * d..(a + 1) * d].iter_mut().zip(&own[a * d..(a + 1) * d]) {
-                *o = s * (row_sum * xv - *o);
-            }
-        }
+        dense::rbf_difference_rows(w, k, own, d, -2.0 * gamma, &mut out);
     }
     out
 }
@@ -123,33 +117,37 @@ pub(crate) fn gram_vjp_on(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64]
 }
 
 /// [`gram_vjp`] for the rank-one G = u vᵀ (G_ab = u_a v_b) that vanishes outside `active`,
-/// without forming G: the implicit VJP gives u = −y on F, v = α.
+/// without forming G (the implicit VJP gives u = −y on F, v = α), added into `dx` (n × d).
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn gram_vjp_outer(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64], u: &[f64], v: &[f64], active: &[usize]) -> Vec<f64> {
+pub(crate) fn gram_vjp_outer_add(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64], u: &[f64], v: &[f64], active: &[usize], dx: &mut [f64]) {
     let m = active.len();
-    let mut dx = vec![0.0; n * d];
     if m == 0 {
-        return dx;
+        return;
     }
+    let us: Vec<f64> = active.iter().map(|&a| u[a]).collect();
+    let vs: Vec<f64> = active.iter().map(|&a| v[a]).collect();
     let mut w = vec![0.0; m * m];
-    for (p, &a) in active.iter().enumerate() {
-        let (ua, va) = (u[a], v[a]);
-        let row = &k[a * n..(a + 1) * n];
-        for (q, &b) in active.iter().enumerate() {
-            let sym = ua * v[b] + u[b] * va;
-            w[p * m + q] = match kf {
-                KernelFn::Rbf(_) if a == b => 0.0,
-                KernelFn::Rbf(_) => sym * row[b],
-                KernelFn::Linear => sym,
-            };
+    for (p, (&a, wp)) in active.iter().zip(w.chunks_exact_mut(m)).enumerate() {
+        let (ua, va) = (us[p], vs[p]);
+        for ((wv, &ub), &vb) in wp.iter_mut().zip(&us).zip(&vs) {
+            *wv = ua * vb + ub * va;
+        }
+        if let KernelFn::Rbf(_) = kf {
+            let row = &k[a * n..(a + 1) * n];
+            for (wv, &b) in wp.iter_mut().zip(active) {
+                *wv *= row[b];
+            }
+            // Diagonal rbf terms vanish (x_a − x_a = 0).
+            wp[p] = 0.0;
         }
     }
     let xa = dense::gather_rows(x, active, d);
     let da = weighted_differences(kf, &w, m, m, &xa, &xa, d);
     for (p, &a) in active.iter().enumerate() {
-        dx[a * d..(a + 1) * d].copy_from_slice(&da[p * d..(p + 1) * d]);
+        for (o, v) in dx[a * d..(a + 1) * d].iter_mut().zip(&da[p * d..(p + 1) * d]) {
+            *o += v;
+        }
     }
-    dx
 }
 
 /// Forward mode through K: dK (n × n) for a perturbation dx of the points.
@@ -177,7 +175,8 @@ pub(crate) fn gram_jvp(kf: KernelFn, x: &[f64], n: usize, d: usize, k: &[f64], d
     dk
 }
 
-/// Reverse mode through the cross kernel Kc[r, l] = k(x_{rows[r]}, y_l): from Gc = ∂ℓ/∂Kc to
+/// Reverse mode through the cross kernel Kc[r, l] = k(x_{rows[r]}, y_l) for the rank-one
+/// Gc = ∂ℓ/∂Kc = a gᵀ (Gc[r, l] = a_r g_l, as for ℓ = Σ_l g_l f_l with a = α on `rows`), to
 /// (∂ℓ/∂x, n × d with only `rows` filled; ∂ℓ/∂y, n_y × d). Either side can be skipped (empty).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn cross_vjp(
@@ -189,15 +188,35 @@ pub(crate) fn cross_vjp(
     n_y: usize,
     d: usize,
     kc: &[f64],
-    gc: &[f64],
+    row_weight: &[f64],
+    col_weight: &[f64],
     want_x: bool,
     want_y: bool,
 ) -> (Vec<f64>, Vec<f64>) {
     let m = rows.len();
-    let w: Vec<f64> = match kf {
-        KernelFn::Rbf(_) => gc.iter().zip(kc).map(|(g, k)| g * k).collect(),
-        KernelFn::Linear => gc.to_vec(),
-    };
+    // W = Gc ⊙ Kc (rbf) or Gc (linear), and its transpose, in one pass.
+    let mut w = vec![0.0; m * n_y];
+    let mut wt = vec![0.0; if want_y { n_y * m } else { 0 }];
+    for (r, &a) in row_weight[..m].iter().enumerate() {
+        let wr = &mut w[r * n_y..(r + 1) * n_y];
+        match kf {
+            KernelFn::Rbf(_) => {
+                for ((wv, &g), &k) in wr.iter_mut().zip(&col_weight[..n_y]).zip(&kc[r * n_y..(r + 1) * n_y]) {
+                    *wv = a * g * k;
+                }
+            }
+            KernelFn::Linear => {
+                for (wv, &g) in wr.iter_mut().zip(&col_weight[..n_y]) {
+                    *wv = a * g;
+                }
+            }
+        }
+        if want_y {
+            for (wtl, &wv) in wt.chunks_exact_mut(m).zip(wr.iter()) {
+                wtl[r] = wv;
+            }
+        }
+    }
     let xs = dense::gather_rows(x, rows, d);
     let y = &y[..n_y * d];
     let mut dx = Vec::new();
@@ -210,12 +229,6 @@ pub(crate) fn cross_vjp(
     }
     let mut dy = Vec::new();
     if want_y {
-        let mut wt = vec![0.0; n_y * m];
-        for r in 0..m {
-            for l in 0..n_y {
-                wt[l * m + r] = w[r * n_y + l];
-            }
-        }
         dy = weighted_differences(kf, &wt, n_y, m, y, &xs, d);
     }
     (dx, dy)

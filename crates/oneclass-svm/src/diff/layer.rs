@@ -227,9 +227,7 @@ impl OcsvmTape {
         if path.through_solution() {
             let g_alpha = s.query_vjp_alpha_free(q, &g);
             let g_rho = -g.iter().sum::<f64>();
-            if let Some(ds) = s.solution_vjp_inputs(&g_alpha, g_rho) {
-                dx.iter_mut().zip(&ds).for_each(|(a, b)| *a += b);
-            }
+            s.solution_vjp_inputs_add(&g_alpha, g_rho, &mut dx);
         }
         let z_svm = if path.kernel_support_half() { s.support_half_backward(dx) } else { vec![0.0; s.n() * s.d()] };
         let z_l = if path.query_half() { query_backward(q, dy) } else { vec![0.0; q.n * s.d()] };

@@ -602,19 +602,16 @@ impl SmallSolution {
     /// Direct kernel path of ℓ = Σ g_l f_l (α, ρ fixed): (∂ℓ/∂x̃ support half, ∂ℓ/∂ỹ query half),
     /// both in kernel-input (standardised) coordinates; empty when not wanted.
     pub(crate) fn query_vjp_inputs(&self, q: &Query, g: &[f64], want_x: bool, want_y: bool) -> (Vec<f64>, Vec<f64>) {
-        let mut gc = vec![0.0; self.support.len() * q.n];
-        for (r, &j) in self.support.iter().enumerate() {
-            let a = self.alpha[j];
-            for (gcv, gv) in gc[r * q.n..(r + 1) * q.n].iter_mut().zip(g) {
-                *gcv = a * gv;
-            }
-        }
-        gram::cross_vjp(self.kernel, &self.inputs, self.n, &self.support, &q.inputs, q.n, self.d, &q.cross, &gc, want_x, want_y)
+        let a: Vec<f64> = self.support.iter().map(|&j| self.alpha[j]).collect();
+        gram::cross_vjp(self.kernel, &self.inputs, self.n, &self.support, &q.inputs, q.n, self.d, &q.cross, &a, g, want_x, want_y)
     }
 
-    /// ∂ℓ/∂x̃ (kernel inputs of the support half) from ∂ℓ/∂α, ∂ℓ/∂ρ through the solution.
-    pub(crate) fn solution_vjp_inputs(&self, g_alpha: &[f64], g_rho: f64) -> Option<Vec<f64>> {
-        let factor = self.gradient_factor()?;
+    /// Adds ∂ℓ/∂x̃ (kernel inputs of the support half, n × d) from ∂ℓ/∂α, ∂ℓ/∂ρ through the
+    /// solution into `dx`; false (nothing added) when no gradient flows through α, ρ.
+    pub(crate) fn solution_vjp_inputs_add(&self, g_alpha: &[f64], g_rho: f64, dx: &mut [f64]) -> bool {
+        let Some(factor) = self.gradient_factor() else {
+            return false;
+        };
         // ∂ℓ/∂K = −y αᵀ on the rows F: rank one, living on F × support (F ⊂ support).
         let mut rhs: Vec<f64> = self.free.iter().map(|&i| g_alpha[i]).collect();
         rhs.push(-g_rho);
@@ -623,7 +620,8 @@ impl SmallSolution {
         for (r, &i) in self.free.iter().enumerate() {
             u[i] = -y[r];
         }
-        Some(gram::gram_vjp_outer(self.kernel, &self.inputs, self.n, self.d, &self.k, &u, &self.alpha, &self.support))
+        gram::gram_vjp_outer_add(self.kernel, &self.inputs, self.n, self.d, &self.k, &u, &self.alpha, &self.support, dx);
+        true
     }
 
     /// Forward mode of the decision values on a query: df for perturbations of the raw halves;
