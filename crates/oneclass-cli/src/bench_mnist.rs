@@ -111,11 +111,7 @@ pub fn run(a: MnistOvrArgs) -> Result<()> {
             settings.insert(k.to_string(), v.to_string());
         }
     }
-    for kv in &a.set {
-        let (k, v) = kv.split_once('=').with_context(|| format!("--set {kv:?}: expected key=value"))?;
-        hyper.set(method, k.trim(), v.trim())?;
-        settings.insert(k.trim().to_string(), v.trim().to_string());
-    }
+    settings.extend(crate::fit_deep::apply_settings(method, &mut hyper, &a.set)?);
     hyper.validate(method)?;
     settings.insert("quick".into(), a.quick.to_string());
     if method == Method::DeepSad {

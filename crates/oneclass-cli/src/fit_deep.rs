@@ -271,6 +271,17 @@ fn images(samples: &Samples) -> Result<ndarray::Array4<f32>> {
     Ok(ndarray::Array4::from_shape_vec((samples.n, c, h, w), samples.values.clone())?)
 }
 
+/// Apply `--set KEY=VALUE` overrides; returns them as (key, value) pairs for reports.
+pub fn apply_settings(method: Method, hyper: &mut Hyper, settings: &[String]) -> Result<Vec<(String, String)>> {
+    let mut applied = Vec::new();
+    for kv in settings {
+        let (k, v) = kv.split_once('=').with_context(|| format!("--set {kv:?}: expected KEY=VALUE"))?;
+        hyper.set(method, k.trim(), v.trim()).with_context(|| format!("--set {kv}"))?;
+        applied.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    Ok(applied)
+}
+
 pub fn run(method: &str, a: DeepArgs) -> Result<()> {
     let method = Method::parse(method)?;
     let mut hyper = Hyper::defaults(method);
@@ -279,10 +290,7 @@ pub fn run(method: &str, a: DeepArgs) -> Result<()> {
             hyper.set(method, &k, &v).with_context(|| format!("{}", cfg.display()))?;
         }
     }
-    for kv in &a.set {
-        let (k, v) = kv.split_once('=').with_context(|| format!("--set {kv:?}: expected KEY=VALUE"))?;
-        hyper.set(method, k.trim(), v.trim()).with_context(|| format!("--set {kv}"))?;
-    }
+    apply_settings(method, &mut hyper, &a.set)?;
     let device = DeviceKind::parse(&a.device)?;
     let mut train = load_data(&a.train, &a)?;
     let mut val = match &a.val {

@@ -14,6 +14,11 @@ mod score;
 
 use clap::{Parser, Subcommand};
 
+// Many small, short-lived buffers (the minibatch OCSVM solves thousands of tiny problems per
+// epoch): mimalloc keeps them off the system allocator's slow paths.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "oneclass", version, about = "Deep and shallow one-class anomaly detection: fit, score, evaluate, reproduce.")]
 struct Cli {
