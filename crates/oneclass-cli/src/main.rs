@@ -3,6 +3,7 @@
 mod bench;
 mod bench_mnist;
 mod bench_ogae;
+mod bench_toll;
 mod cmd_data;
 mod demo;
 mod eval;
