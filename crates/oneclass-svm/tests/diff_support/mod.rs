@@ -1,4 +1,4 @@
-//! Helpers shared by the `diff_*` tests: a minimal .npy / .csv reader for the shared fixtures,
+//! Helpers shared by the `diff_*` tests: fixture reading (through oneclass-data),
 //! seeded random batches, and an independent KKT check.
 #![allow(dead_code)]
 
@@ -12,61 +12,25 @@ pub fn fixture_path(name: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/fixtures/ocsvm")).join(name)
 }
 
-/// A little-endian, C-order .npy array ('<f8' or '<i8', converted to f64) and its shape.
+/// A fixture array converted to f64, with its shape.
 pub struct Npy {
     pub shape: Vec<usize>,
     pub data: Vec<f64>,
 }
 
+/// Reads a fixture with the project's own .npy reader.
 pub fn read_npy(name: &str) -> Npy {
     let path = fixture_path(name);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("fixture {} is missing ({e}); it ships in ../shared", path.display()));
-    assert!(bytes.len() >= 10 && &bytes[..6] == b"\x93NUMPY", "{}: not a .npy file", path.display());
-    let (header_len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
-        v => panic!("{}: unsupported .npy version {v}", path.display()),
-    };
-    let header = std::str::from_utf8(&bytes[start..start + header_len]).expect("ascii .npy header");
-    let field = |key: &str| -> &str {
-        let at = header.find(&format!("'{key}':")).unwrap_or_else(|| panic!("{}: header lacks {key}", path.display()));
-        header[at + key.len() + 3..].trim_start()
-    };
-    let descr = field("descr");
-    let is_f8 = descr.starts_with("'<f8'");
-    let is_i8 = descr.starts_with("'<i8'");
-    assert!(is_f8 || is_i8, "{}: expected '<f8' or '<i8', header {header}", path.display());
-    assert!(field("fortran_order").starts_with("False"), "{}: Fortran order not supported", path.display());
-    let shape_text = field("shape");
-    let shape_text = &shape_text[1..shape_text.find(')').expect("shape tuple")];
-    let shape: Vec<usize> = shape_text.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| s.parse().expect("shape entry")).collect();
-    let count: usize = shape.iter().product();
-    let body = &bytes[start + header_len..];
-    assert_eq!(body.len(), 8 * count, "{}: {} bytes for shape {shape:?}", path.display(), body.len());
-    let data = body
-        .chunks_exact(8)
-        .map(|c| {
-            let b: [u8; 8] = c.try_into().unwrap();
-            if is_f8 { f64::from_le_bytes(b) } else { i64::from_le_bytes(b) as f64 }
-        })
-        .collect();
-    Npy { shape, data }
+    let a = oneclass_data::read_npy(&path).unwrap_or_else(|e| panic!("fixture {name} (it ships in ../shared): {e}"));
+    Npy { data: a.to_f64(), shape: a.shape }
 }
 
-/// Comma-separated rows without header: (data, rows, cols).
+/// Comma-separated rows without header, read with the project's table reader: (data, rows, cols).
 pub fn read_csv(name: &str) -> (Vec<f64>, usize, usize) {
     let path = fixture_path(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("fixture {} is missing ({e})", path.display()));
-    let mut data = Vec::new();
-    let mut rows = 0;
-    let mut cols = 0;
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let before = data.len();
-        data.extend(line.split(',').map(|v| v.trim().parse::<f64>().expect("number")));
-        cols = data.len() - before;
-        rows += 1;
-    }
-    (data, rows, cols)
+    let t = oneclass_data::read_table(&path, &Default::default()).unwrap_or_else(|e| panic!("fixture {name}: {e}"));
+    let (rows, cols) = t.x.dim();
+    (t.x.iter().copied().collect(), rows, cols)
 }
 
 pub fn rng(seed: u64) -> ChaCha8Rng {
