@@ -18,6 +18,21 @@ pub enum BenchCommand {
     /// identity, motion_blur, translate; test 3 vs 8 or 3 vs 4 under stripe, canny_edges,
     /// brightness), chosen on validation, bootstrap-tested; plus the OgAE step overhead.
     OgaeMnistC(crate::bench_ogae::OgaeBenchArgs),
+    /// Deep SAD's ODDS benchmark (arrhythmia, cardio, satellite, satimage-2, shuttle, thyroid):
+    /// shallow and deep methods, AUROC mean ± std over seeds; resumable (OUT/results.json).
+    Odds(crate::bench_odds::OddsArgs),
+    /// Seed 004 scenarios (i)–(iii) on MNIST one-vs-rest (tables 1–3): Deep SVDD, SS-DSVDD and
+    /// the supervised classifier; resumable (OUT/results.json), restrict with --classes / --seeds.
+    SadScenarios(crate::bench_sad::SadScenariosArgs),
+    /// Seed 003 image-alteration anomalies (block permutation, strokes; tables II–IV): OC-SVM,
+    /// IF, Deep SVDD with / without bias and regularisers; plus the collapse run (table V).
+    Alteration(crate::bench_alteration::AlterationArgs),
+    /// Seed 002 one-vs-rest images (tables 1–3, 7, 8): Toll, the β = 0 ablation, L1 / L∞ norms.
+    TollImages(crate::bench_toll_images::TollImagesArgs),
+    /// Seed 001 experiment 2 on generated brain phantoms: patch auto-encoders, localized and
+    /// patient-specific OCSVM score maps, classification and localization tables (II–III);
+    /// `--throughput`: patches/s, fits/s and peak memory on a full-size volume.
+    Volumes(crate::bench_volumes::VolumesArgs),
 }
 
 #[derive(Args)]
@@ -34,6 +49,11 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::MnistOvr(a) => crate::bench_mnist::run(a),
         BenchCommand::TollArrhythmia(a) => crate::bench_toll::run(a),
         BenchCommand::OgaeMnistC(a) => crate::bench_ogae::run(a),
+        BenchCommand::Odds(a) => crate::bench_odds::run(a),
+        BenchCommand::SadScenarios(a) => crate::bench_sad::run(a),
+        BenchCommand::Alteration(a) => crate::bench_alteration::run(a),
+        BenchCommand::TollImages(a) => crate::bench_toll_images::run(a),
+        BenchCommand::Volumes(a) => crate::bench_volumes::run(a),
         BenchCommand::OcsvmGrad(a) => {
             let config = GradBenchConfig { seconds_per_size: a.seconds, seed: a.seed, ..GradBenchConfig::default() };
             let report = run_grad_bench(&config)?;

@@ -14,8 +14,10 @@ use oneclass_data::protocols::{deep_sad, Features, SplitSet};
 use oneclass_deep::{DeepModel, DeviceKind, FitData, Hyper, Method, Samples, TrainOptions};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
+
+use crate::bench_common::{self as common, samples_of as samples};
 
 #[derive(Args)]
 pub struct MnistOvrArgs {
@@ -30,18 +32,11 @@ pub struct MnistOvrArgs {
     pub ratio_known_anomaly: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Hyper-parameter overrides, as for `oneclass fit` (defaults: the seeds' schedules).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub set: Vec<String>,
     /// Smoke run: 1,000 training images, 2 + 2 epochs.
     #[arg(long)]
     pub quick: bool,
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-    #[arg(long)]
-    pub data_dir: Option<PathBuf>,
-    #[arg(long)]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub run: common::RunArgs,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -64,15 +59,6 @@ struct Report {
     classes: Vec<ClassResult>,
     mean_auroc: Option<f64>,
     total_seconds: f64,
-}
-
-fn samples(x: &Features) -> Result<Samples> {
-    match x {
-        Features::Images { pixels, shape } => {
-            Ok(Samples::new(pixels.iter().map(|&p| p as f32 / 255.0).collect(), shape[0], shape[1..].to_vec())?)
-        }
-        Features::Table(_) => anyhow::bail!("expected images"),
-    }
 }
 
 fn image_samples(set: &ImageSet, indices: &[usize]) -> Result<Samples> {
@@ -101,7 +87,7 @@ fn write_report(out: &Path, report: &Report) -> Result<()> {
 pub fn run(a: MnistOvrArgs) -> Result<()> {
     let method = Method::parse(&a.method)?;
     anyhow::ensure!(matches!(method, Method::DeepSvdd | Method::DeepSad), "--method must be deep-svdd or deep-sad, got {:?}", a.method);
-    let classes: Vec<u16> = a.classes.split(',').map(|c| c.trim().parse().with_context(|| format!("--classes: {c:?} is not a digit"))).collect::<Result<_>>()?;
+    let classes: Vec<u16> = crate::bench_common::parse_list(&a.classes, "--classes")?;
     anyhow::ensure!(classes.iter().all(|&c| c < 10), "--classes: digits are 0..9");
     let mut hyper = Hyper::defaults(method);
     let mut settings = BTreeMap::new();
@@ -111,24 +97,24 @@ pub fn run(a: MnistOvrArgs) -> Result<()> {
             settings.insert(k.to_string(), v.to_string());
         }
     }
-    settings.extend(crate::fit_deep::apply_settings(method, &mut hyper, &a.set)?);
+    settings.extend(crate::fit_deep::apply_settings(method, &mut hyper, &a.run.set)?);
     hyper.validate(method)?;
     settings.insert("quick".into(), a.quick.to_string());
     if method == Method::DeepSad {
         settings.insert("ratio_known_anomaly".into(), a.ratio_known_anomaly.to_string());
     }
-    let device = DeviceKind::parse(&a.device)?;
-    let dir = data_dir(a.data_dir.as_deref())?;
+    let device = DeviceKind::parse(&a.run.device)?;
+    let dir = data_dir(a.run.data_dir.as_deref())?;
     let name = DatasetName::parse("mnist")?;
     let train_set = load_images(&name, &dir, Split::Train)?;
     let test_set = load_images(&name, &dir, Split::Test)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create the output folder", a.out.display()))?;
+    std::fs::create_dir_all(&a.run.out).with_context(|| format!("{}: cannot create the output folder", a.run.out.display()))?;
 
     // Continue a previous run with the same settings.
-    let previous: Option<Report> = std::fs::read_to_string(a.out.join("results.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let previous: Option<Report> = std::fs::read_to_string(a.run.out.join("results.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
     let mut report = match previous {
         Some(r) if r.method == a.method && r.seed == a.seed && r.settings == settings => {
-            eprintln!("continuing: {} classes already done in {}", r.classes.len(), a.out.display());
+            eprintln!("continuing: {} classes already done in {}", r.classes.len(), a.run.out.display());
             r
         }
         _ => Report { benchmark: "mnist-ovr".into(), method: a.method.clone(), seed: a.seed, settings: settings.clone(), ..Report::default() },
@@ -159,7 +145,7 @@ pub fn run(a: MnistOvrArgs) -> Result<()> {
             (train, labels)
         };
         let n_labeled = labels.as_ref().map_or(0, |l| l.iter().filter(|&&t| t == -1).count());
-        let opts = TrainOptions { checkpoint: Some(a.out.join(format!("class{k}"))), resume: true, progress: true, stop_after_epochs: None };
+        let opts = TrainOptions { checkpoint: Some(a.run.out.join(format!("class{k}"))), resume: true, progress: true, stop_after_epochs: None };
         let data = FitData { train: &train, labels: labels.as_deref(), val: None };
         let model = DeepModel::fit(method, &hyper, data, a.seed, device, &opts).with_context(|| format!("normal class {k}"))?;
         let scores = model.score(&test)?;
@@ -173,8 +159,8 @@ pub fn run(a: MnistOvrArgs) -> Result<()> {
         report.classes.push(r);
         report.classes.sort_by_key(|r| r.normal_class);
         report.mean_auroc = Some(report.classes.iter().map(|r| r.auroc).sum::<f64>() / report.classes.len() as f64);
-        write_report(&a.out, &report)?;
+        write_report(&a.run.out, &report)?;
     }
-    print!("{}", std::fs::read_to_string(a.out.join("table.md"))?);
+    print!("{}", std::fs::read_to_string(a.run.out.join("table.md"))?);
     Ok(())
 }

@@ -22,6 +22,10 @@ pub struct TollArrhythmiaArgs {
     /// Smoke run: 100 iterations, one seed.
     #[arg(long)]
     pub quick: bool,
+    /// Feature scaling fitted on the training rows: minmax (standard then min-max, as Deep SAD's
+    /// ODDS loader) or standard (z-scores).
+    #[arg(long, default_value = "minmax", value_parser = ["minmax", "standard"])]
+    pub preprocess: String,
     /// Hyper-parameter overrides, as for `oneclass fit toll`.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
@@ -65,9 +69,9 @@ pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
         let proto = tabular::build("odds/arrhythmia", &set, &tabular::TabularParams { split: tabular::TabularSplit::Toll, ratio_known_normal: 0.0, ratio_known_anomaly: 0.0, ratio_pollution: 0.0, seed })?;
         let split = |n: &str| proto.split(n).with_context(|| format!("toll split has no {n}"));
         let (train, val, test) = (split("train")?, split("val")?, split("test")?);
-        // Standard then min-max scaling fitted on the training rows (applied to all three).
+        // Scaling fitted on the training rows (applied to all three).
         let Features::Table(xtr) = &train.x else { anyhow::bail!("expected a table") };
-        let pre = TablePreprocess::fit_standard_minmax(xtr)?;
+        let pre = if a.preprocess == "standard" { TablePreprocess::fit_standard(xtr)? } else { TablePreprocess::fit_standard_minmax(xtr)? };
         let scaled = |s: &SplitSet| -> Result<SplitSet> {
             let mut s = s.clone();
             if let Features::Table(x) = &mut s.x {
@@ -113,7 +117,7 @@ pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
     for r in &runs {
         csv += &format!("{},{},{},{},{},{}\n", r.seed, r.rule, r.f1, r.auroc, r.kept_iteration.map_or(String::new(), |k| k.to_string()), r.seconds);
     }
-    let report = serde_json::json!({"benchmark": "toll-arrhythmia", "quick": a.quick, "summary": summary, "runs": runs, "seconds": start.elapsed().as_secs_f64()});
+    let report = serde_json::json!({"benchmark": "toll-arrhythmia", "quick": a.quick, "preprocess": a.preprocess, "settings": a.set, "summary": summary, "runs": runs, "seconds": start.elapsed().as_secs_f64()});
     crate::io::write_text(&a.out.join("report.json"), &serde_json::to_string_pretty(&report)?)?;
     crate::io::write_text(&a.out.join("table.md"), &md)?;
     crate::io::write_text(&a.out.join("results.csv"), &csv)?;

@@ -55,7 +55,7 @@ pub struct DeepArgs {
     /// Preprocessing fitted on the training data and saved with the model: auto (tables: standard
     /// then min-max scaling, seed 004; images: pixels in [0, 1] as they are), gcn-minmax (images:
     /// global contrast normalisation (L1) then min-max, Deep SVDD), mean-std (images: per-channel,
-    /// Toll), or none.
+    /// Toll; tables: per-column z-scores), or none.
     #[arg(long, default_value = "auto", value_parser = ["auto", "none", "gcn-minmax", "mean-std"])]
     pub preprocess: String,
     /// Continue an interrupted fit from `<model>.<phase>.ckpt`.
@@ -240,6 +240,7 @@ impl Preprocessing {
             ("none", _) => None,
             ("auto", Some(x)) => Some(Preprocessing::Table(TablePreprocess::fit_standard_minmax(x)?)),
             ("auto", None) => None,
+            ("mean-std", Some(x)) => Some(Preprocessing::Table(TablePreprocess::fit_standard(x)?)),
             (other, Some(_)) => bail!("--preprocess {other} is for images; the training data is a table"),
             ("gcn-minmax", None) => Some(Preprocessing::Image(ImagePreprocess::fit_gcn_l1_minmax(&images(&train.samples)?)?)),
             ("mean-std", None) => Some(Preprocessing::Image(ImagePreprocess::fit_mean_std(&images(&train.samples)?)?)),

@@ -1,9 +1,15 @@
 //! `oneclass`: train, score, evaluate and benchmark one-class anomaly detectors.
 
 mod bench;
+mod bench_alteration;
+mod bench_common;
 mod bench_mnist;
+mod bench_odds;
+mod bench_sad;
 mod bench_ogae;
 mod bench_toll;
+mod bench_toll_images;
+mod bench_volumes;
 mod cmd_data;
 mod demo;
 mod eval;

@@ -156,6 +156,6 @@ fn image_preprocessing_is_saved_and_applied_when_scoring() {
     // Fitting a table with an image transform is refused.
     let table = tmp.path().join("t.csv");
     std::fs::write(&table, "1,2\n3,4\n5,6\n").unwrap();
-    let o = oneclass(&["fit", "deep-svdd", "--train", table.to_str().unwrap(), "--model", tmp.path().join("x.json").to_str().unwrap(), "--preprocess", "mean-std", "--quiet"]);
+    let o = oneclass(&["fit", "deep-svdd", "--train", table.to_str().unwrap(), "--model", tmp.path().join("x.json").to_str().unwrap(), "--preprocess", "gcn-minmax", "--quiet"]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("images"));
 }

@@ -103,6 +103,8 @@ impl ImagePreprocess {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum TablePreprocess {
     Identity,
+    /// z-scores with the training mean and standard deviation (constant columns: scale 1).
+    Standard { mean: Vec<f64>, scale: Vec<f64> },
     StandardMinMax { mean: Vec<f64>, scale: Vec<f64>, min: Vec<f64>, range: Vec<f64> },
 }
 
@@ -129,17 +131,31 @@ impl TablePreprocess {
         Ok(TablePreprocess::StandardMinMax { mean, scale, min, range })
     }
 
+    /// Standard scaling (z-scores) fitted on `train`.
+    pub fn fit_standard(train: &Array2<f64>) -> Result<TablePreprocess, DataError> {
+        if let TablePreprocess::StandardMinMax { mean, scale, .. } = TablePreprocess::fit_standard_minmax(train)? {
+            return Ok(TablePreprocess::Standard { mean, scale });
+        }
+        Ok(TablePreprocess::Identity)
+    }
+
     /// Applies the transform in place. Errors if the column count differs from the fit.
     pub fn apply(&self, x: &mut Array2<f64>) -> Result<(), DataError> {
-        if let TablePreprocess::StandardMinMax { mean, scale, min, range } = self {
-            if x.ncols() != mean.len() {
-                return Err(DataError::InvalidArgument {
-                    field: "preprocessing".into(),
-                    detail: format!("fitted on {} feature(s), given {}", mean.len(), x.ncols()),
-                });
-            }
-            for (j, mut column) in x.axis_iter_mut(Axis(1)).enumerate() {
-                column.mapv_inplace(|v| ((v - mean[j]) / scale[j] - min[j]) / range[j]);
+        let (mean, scale, minmax) = match self {
+            TablePreprocess::Identity => return Ok(()),
+            TablePreprocess::Standard { mean, scale } => (mean, scale, None),
+            TablePreprocess::StandardMinMax { mean, scale, min, range } => (mean, scale, Some((min, range))),
+        };
+        if x.ncols() != mean.len() {
+            return Err(DataError::InvalidArgument {
+                field: "preprocessing".into(),
+                detail: format!("fitted on {} feature(s), given {}", mean.len(), x.ncols()),
+            });
+        }
+        for (j, mut column) in x.axis_iter_mut(Axis(1)).enumerate() {
+            match minmax {
+                None => column.mapv_inplace(|v| (v - mean[j]) / scale[j]),
+                Some((min, range)) => column.mapv_inplace(|v| ((v - mean[j]) / scale[j] - min[j]) / range[j]),
             }
         }
         Ok(())

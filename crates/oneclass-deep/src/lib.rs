@@ -36,4 +36,4 @@ pub use nn::{ConvNetConfig, MlpNetConfig, NetConfig, Network, NET_NAMES};
 pub use params::{AeScore, Hyper, Method, Objective};
 pub use methods::regularizers::{next_adaptive_weight, variance_threshold, Regularizer};
 pub use methods::toll::{LatentNorm, Selection, SelectionRecord};
-pub use train::{EpochRecord, PhaseConfig, TrainOptions};
+pub use train::{collapse_flagged, EpochRecord, PhaseConfig, TrainOptions, COLLAPSE_RATIO};

@@ -155,6 +155,9 @@ pub fn resolve_net(method: Method, hyper: &Hyper, sample_shape: &[usize]) -> Res
     if let Some(b) = hyper.bias {
         net.set_bias(b);
     }
+    if matches!(net, NetConfig::Patch(_)) && matches!(method, Method::Vae | Method::Dvaesvdd) {
+        return Err(invalid("net", "patch-ae has a code size fixed by its layers; the VAE methods need a network with a dense code layer"));
+    }
     net.validate()?;
     Ok(net)
 }
@@ -317,11 +320,12 @@ impl DeepModel {
                     let r2 = (hyper.objective == Objective::SoftBoundary).then_some(loss.inner.radius2);
                     (net, h, r2)
                 } else {
-                    let inner = deep_sad::SadLoss { center: c, eta: hyper.eta };
+                    let inner = deep_sad::SadLoss::new(c, hyper.eta, hyper.objective, hyper.nu, hyper.warm_up_epochs);
                     let mut loss = regularizers::Regularized::new(inner, hyper, reg_seed)?;
                     let (net, h) = train_phase(net, &mut loss, train, &labels, val, &main_phase, opts, &device)?;
                     center = Some(loss.inner.center.clone());
-                    (net, h, None)
+                    let r2 = (hyper.objective == Objective::SoftBoundary).then_some(loss.inner.radius2);
+                    (net, h, r2)
                 };
                 net.head = None;
                 radius2 = r2;

@@ -7,7 +7,7 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param, RunningState};
-use burn::tensor::activation::{leaky_relu, sigmoid};
+use burn::tensor::activation::{gelu, leaky_relu, sigmoid};
 use burn::tensor::module::{conv2d, conv_transpose2d, interpolate, linear, max_pool2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, InterpolateMode, InterpolateOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -447,16 +447,147 @@ impl MlpDecoder {
     }
 }
 
+/// Seed 001's patch auto-encoder (appendix S-H2) for 2-D MRI patches: "valid" (unpadded)
+/// convolutions 5×5 → 3 channels, then 3×3 → 4, 12, 16, each followed by BatchNorm and GELU;
+/// the code is the flattened last map (16 × 5 × 5 = 400 values for 15 × 15 patches). The
+/// decoder mirrors it: transposed 3×3 → 12, 4, 3 (BatchNorm + GELU), transposed 5×5 → the input
+/// channels, sigmoid. No pooling and no dense layer: the code size follows from the layers.
+#[derive(Config, Debug)]
+pub struct PatchNetConfig {
+    /// Input shape `[channels, height, width]`.
+    pub input_shape: [usize; 3],
+    pub channels: Vec<usize>,
+    pub kernels: Vec<usize>,
+    #[config(default = true)]
+    pub bias: bool,
+    #[config(default = 1e-5)]
+    pub bn_eps: f64,
+    /// A `rep_dim` asked for by the user; it must equal the code size the layers give.
+    #[config(default = "None")]
+    pub requested_rep_dim: Option<usize>,
+}
+
+impl PatchNetConfig {
+    /// The S-H2 network (PyTorch defaults: biases, affine BatchNorm with ε = 1e-5).
+    pub fn seed001(input_shape: [usize; 3]) -> Self {
+        Self::new(input_shape, vec![3, 4, 12, 16], vec![5, 3, 3, 3])
+    }
+
+    /// Spatial size of the code map.
+    fn code_map(&self) -> Option<(usize, usize)> {
+        let shrink: usize = self.kernels.iter().map(|k| k.saturating_sub(1)).sum();
+        let (h, w) = (self.input_shape[1].checked_sub(shrink)?, self.input_shape[2].checked_sub(shrink)?);
+        (h > 0 && w > 0).then_some((h, w))
+    }
+
+    pub fn rep_dim(&self) -> usize {
+        self.code_map().map_or(0, |(h, w)| h * w * self.channels.last().copied().unwrap_or(0))
+    }
+
+    pub fn validate(&self) -> DeepResult<()> {
+        let [c, h, w] = self.input_shape;
+        if c == 0 || h == 0 || w == 0 {
+            return Err(invalid("input_shape", format!("{:?} has a zero", self.input_shape)));
+        }
+        if self.channels.is_empty() || self.channels.contains(&0) || self.kernels.len() != self.channels.len() || self.kernels.contains(&0) {
+            return Err(invalid("channels", "needs one positive channel count and one positive kernel size per layer"));
+        }
+        if self.code_map().is_none() {
+            return Err(invalid("input_shape", format!("{h}×{w} patches are too small for unpadded kernels {:?}", self.kernels)));
+        }
+        if let Some(r) = self.requested_rep_dim {
+            if r != self.rep_dim() {
+                return Err(invalid("rep_dim", format!("{r}: the patch-ae code size is fixed by its layers ({} for {h}×{w} inputs)", self.rep_dim())));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn init_encoder(&self, rng: &mut ChaCha8Rng, device: &Device) -> PatchConvEncoder {
+        let mut convs = Vec::new();
+        let mut bns = Vec::new();
+        let mut c_in = self.input_shape[0];
+        for (&c, &k) in self.channels.iter().zip(&self.kernels) {
+            let mut conv = Conv::new(c_in, c, k, self.bias, false, rng, device);
+            conv.padding = 0;
+            convs.push(conv);
+            bns.push(BatchNorm::new(c, self.bn_eps, true, device));
+            c_in = c;
+        }
+        PatchConvEncoder { convs, bns }
+    }
+
+    pub fn init_decoder(&self, rng: &mut ChaCha8Rng, device: &Device) -> PatchConvDecoder {
+        let (h, w) = self.code_map().expect("validated");
+        let n = self.channels.len();
+        let mut deconvs = Vec::new();
+        let mut bns = Vec::new();
+        // Mirror: layer i of the decoder undoes encoder layer n−1−i.
+        for i in (0..n).rev() {
+            let c_in = self.channels[i];
+            let c_out = if i == 0 { self.input_shape[0] } else { self.channels[i - 1] };
+            let mut deconv = Conv::new(c_in, c_out, self.kernels[i], self.bias, true, rng, device);
+            deconv.padding = 0;
+            deconvs.push(deconv);
+            if i > 0 {
+                bns.push(BatchNorm::new(c_out, self.bn_eps, true, device));
+            }
+        }
+        PatchConvDecoder { deconvs, bns, map_shape: [*self.channels.last().expect("validated"), h, w] }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct PatchConvEncoder {
+    pub convs: Vec<Conv>,
+    pub bns: Vec<BatchNorm>,
+}
+
+impl PatchConvEncoder {
+    /// `[batch, C, H, W]` → `[batch, rep_dim]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let mut x = x;
+        for (conv, bn) in self.convs.iter().zip(&self.bns) {
+            x = gelu(bn.forward(conv.forward(x)));
+        }
+        let [b, c, h, w] = x.dims();
+        x.reshape([b, c * h * w])
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct PatchConvDecoder {
+    pub deconvs: Vec<Conv>,
+    pub bns: Vec<BatchNorm>,
+    pub map_shape: [usize; 3],
+}
+
+impl PatchConvDecoder {
+    /// `[batch, rep_dim]` → `[batch, C, H, W]` in (0, 1).
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+        let [c, h, w] = self.map_shape;
+        let b = z.dims()[0];
+        let mut x = z.reshape([b, c, h, w]);
+        let last = self.deconvs.len() - 1;
+        for (i, deconv) in self.deconvs.iter().enumerate() {
+            x = deconv.forward(x);
+            x = if i < last { gelu(self.bns[i].forward(x)) } else { sigmoid(x) };
+        }
+        x
+    }
+}
+
 /// Which network, with its full configuration (stored in the model file).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum NetConfig {
     Conv(ConvNetConfig),
     Mlp(MlpNetConfig),
+    Patch(PatchNetConfig),
 }
 
 /// The named networks of `--set net=…`.
-pub const NET_NAMES: &[&str] = &["mnist-lenet", "fmnist-lenet", "cifar10-lenet", "ogae-mnist", "mlp"];
+pub const NET_NAMES: &[&str] = &["mnist-lenet", "fmnist-lenet", "cifar10-lenet", "ogae-mnist", "mlp", "patch-ae"];
 
 impl NetConfig {
     /// The network named `name` for samples of shape `sample_shape` (`[C, H, W]` or `[D]`).
@@ -472,6 +603,7 @@ impl NetConfig {
             "fmnist-lenet" => NetConfig::Conv(ConvNetConfig::fmnist_lenet(image(sample_shape)?)),
             "cifar10-lenet" => NetConfig::Conv(ConvNetConfig::cifar10_lenet(image(sample_shape)?)),
             "ogae-mnist" => NetConfig::Conv(ConvNetConfig::ogae_mnist(image(sample_shape)?)),
+            "patch-ae" => NetConfig::Patch(PatchNetConfig::seed001(image(sample_shape)?)),
             "mlp" => match sample_shape {
                 [d] => NetConfig::Mlp(MlpNetConfig::for_input(*d)),
                 _ => return Err(invalid("net", format!("`mlp` needs a table (N×D input), the samples have shape {sample_shape:?}"))),
@@ -497,6 +629,7 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.validate(),
             NetConfig::Mlp(m) => m.validate(),
+            NetConfig::Patch(p) => p.validate(),
         }
     }
 
@@ -504,6 +637,7 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.rep_dim,
             NetConfig::Mlp(m) => m.rep_dim,
+            NetConfig::Patch(p) => p.rep_dim(),
         }
     }
 
@@ -511,6 +645,7 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.rep_dim = d,
             NetConfig::Mlp(m) => m.rep_dim = d,
+            NetConfig::Patch(p) => p.requested_rep_dim = Some(d),
         }
     }
 
@@ -518,6 +653,7 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.bias = bias,
             NetConfig::Mlp(m) => m.bias = bias,
+            NetConfig::Patch(p) => p.bias = bias,
         }
     }
 
@@ -526,6 +662,7 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.input_shape.to_vec(),
             NetConfig::Mlp(m) => vec![m.input_dim],
+            NetConfig::Patch(p) => p.input_shape.to_vec(),
         }
     }
 
@@ -533,6 +670,7 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => Encoder::Conv(c.init_encoder(rng, device)),
             NetConfig::Mlp(m) => Encoder::Mlp(m.init_encoder(rng, device)),
+            NetConfig::Patch(p) => Encoder::Patch(p.init_encoder(rng, device)),
         }
     }
 
@@ -540,6 +678,8 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => Decoder::Conv(c.init_decoder(latent_dim, rng, device)),
             NetConfig::Mlp(m) => Decoder::Mlp(m.init_decoder(latent_dim, rng, device)),
+            // The code size is fixed by the layers (a VAE's latent size cannot differ from it).
+            NetConfig::Patch(p) => Decoder::Patch(p.init_decoder(rng, device)),
         }
     }
 }
@@ -549,6 +689,7 @@ impl NetConfig {
 pub enum Encoder {
     Conv(ConvEncoder),
     Mlp(MlpEncoder),
+    Patch(PatchConvEncoder),
 }
 
 impl Encoder {
@@ -559,6 +700,10 @@ impl Encoder {
                 e.forward(x.reshape([b, sample_shape[0], sample_shape[1], sample_shape[2]]))
             }
             Encoder::Mlp(e) => e.forward(x),
+            Encoder::Patch(e) => {
+                let b = x.dims()[0];
+                e.forward(x.reshape([b, sample_shape[0], sample_shape[1], sample_shape[2]]))
+            }
         }
     }
 }
@@ -568,6 +713,7 @@ impl Encoder {
 pub enum Decoder {
     Conv(ConvDecoder),
     Mlp(MlpDecoder),
+    Patch(PatchConvDecoder),
 }
 
 impl Decoder {
@@ -579,6 +725,11 @@ impl Decoder {
                 x.reshape([b, c * h * w])
             }
             Decoder::Mlp(d) => d.forward(z),
+            Decoder::Patch(d) => {
+                let x = d.forward(z);
+                let [b, c, h, w] = x.dims();
+                x.reshape([b, c * h * w])
+            }
         }
     }
 }
@@ -663,6 +814,26 @@ mod tests {
         assert_eq!(chans, vec![[8, 8, 5, 5], [8, 4, 5, 5]]);
         assert_eq!(dec.out.weight.dims(), [4, 1, 5, 5]);
         assert_eq!(dec.input.weight.dims(), [32, 8 * 7 * 7]);
+    }
+
+    /// S-H2: 15×15 → 11 → 9 → 7 → 5 with 3, 4, 12, 16 channels; the decoder mirrors it.
+    #[test]
+    fn patch_ae_layers_match_the_seed() {
+        let cfg = NetConfig::named("patch-ae", &[1, 15, 15]).unwrap();
+        assert_eq!(shapes(&cfg, 2), (vec![2, 400], vec![2, 225]));
+        let NetConfig::Patch(p) = cfg else { panic!() };
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let enc = p.init_encoder(&mut rng, &device());
+        let dims: Vec<[usize; 4]> = enc.convs.iter().map(|c| c.weight.dims()).collect();
+        assert_eq!(dims, vec![[3, 1, 5, 5], [4, 3, 3, 3], [12, 4, 3, 3], [16, 12, 3, 3]]);
+        let dec = p.init_decoder(&mut rng, &device());
+        let dims: Vec<[usize; 4]> = dec.deconvs.iter().map(|c| c.weight.dims()).collect();
+        assert_eq!(dims, vec![[16, 12, 3, 3], [12, 4, 3, 3], [4, 3, 3, 3], [3, 1, 5, 5]]);
+        assert_eq!(dec.bns.len(), 3);
+        let mut wrong = NetConfig::named("patch-ae", &[1, 15, 15]).unwrap();
+        wrong.set_rep_dim(32);
+        assert!(wrong.validate().is_err());
+        assert!(NetConfig::named("patch-ae", &[1, 7, 7]).is_err());
     }
 
     #[test]

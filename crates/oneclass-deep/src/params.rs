@@ -255,7 +255,7 @@ impl Hyper {
     /// The keys `method` reads, with a one-line description each (for `--help`).
     pub fn known_keys(method: Method) -> Vec<(&'static str, &'static str)> {
         let mut keys = vec![
-            ("net", "network: auto | mnist-lenet | fmnist-lenet | cifar10-lenet | ogae-mnist | mlp"),
+            ("net", "network: auto | mnist-lenet | fmnist-lenet | cifar10-lenet | ogae-mnist | mlp | patch-ae"),
             ("rep_dim", "representation (latent) size"),
             ("bias", "bias terms in the network (true/false)"),
             ("lr", "Adam learning rate"),
@@ -292,12 +292,16 @@ impl Hyper {
                 ("ocsvm_nu", "ν of the latent OCSVM"),
                 ("ocsvm_gamma", "γ of the latent OCSVM: scale | auto | number"),
             ]),
-            Method::DeepSvdd => keys.extend([
-                ("objective", "one-class | soft-boundary"),
-                ("nu", "ν of the soft-boundary objective"),
-                ("warm_up_epochs", "epochs before the radius is updated (soft-boundary)"),
-            ]),
-            Method::DeepSad => keys.push(("eta", "weight η of the labeled samples")),
+            Method::DeepSvdd | Method::DeepSad => {
+                keys.extend([
+                    ("objective", "one-class | soft-boundary"),
+                    ("nu", "ν of the soft-boundary objective"),
+                    ("warm_up_epochs", "epochs before the radius is updated (soft-boundary)"),
+                ]);
+                if method == Method::DeepSad {
+                    keys.push(("eta", "weight η of the labeled samples"));
+                }
+            }
             Method::Toll => {
                 // Iteration-based: no epochs, milestones or early stopping.
                 keys.retain(|(k, _)| !matches!(*k, "epochs" | "milestones" | "patience"));

@@ -36,6 +36,16 @@ pub(crate) trait Loss {
     }
 }
 
+/// The collapse guard: an epoch whose latent spread fell below this fraction of the phase's
+/// first-epoch spread is flagged (hypersphere collapse).
+pub const COLLAPSE_RATIO: f64 = 1e-3;
+
+/// Whether the collapse guard flags an epoch of latent spread `spread` in a phase whose first
+/// epoch had spread `first`.
+pub fn collapse_flagged(first: f64, spread: f64) -> bool {
+    spread < COLLAPSE_RATIO * first.max(1e-12)
+}
+
 /// One training phase's settings.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PhaseConfig {
@@ -314,7 +324,7 @@ pub(crate) fn train_phase(
             (0..k).map(|j| (sumsq[j] / n as f64 - (sum[j] / n as f64).powi(2)).max(0.0).sqrt()).sum::<f64>() / k as f64
         };
         let first = *first_spread.get_or_insert(spread);
-        if opts.progress && spread < 1e-3 * first.max(1e-12) {
+        if opts.progress && collapse_flagged(first, spread) {
             bar.println(format!(
                 "warning: {} epoch {epoch}: latent spread {spread:.3e} fell below 1/1000 of its first value {first:.3e} (hypersphere collapse?)",
                 phase.name

@@ -82,6 +82,28 @@ fn ae_loss_falls_and_separates_digits() {
     assert!(auc > 0.9, "AE AUROC {auc}");
 }
 
+/// Early stopping: with a learning rate high enough that the validation loss stops improving,
+/// training ends before the epoch budget and the returned weights are the best-validation ones
+/// (their mean validation reconstruction error equals the smallest recorded validation loss).
+#[test]
+fn early_stopping_keeps_the_best_validation_weights() {
+    let d = mnist();
+    let val_idx: Vec<usize> = (0..200).collect();
+    let val = d.test.subset(&val_idx);
+    let h = hyper(Method::Ae, &[("epochs", "40"), ("batch_size", "50"), ("lr", "0.05"), ("patience", "2")]);
+    let data = FitData { train: &d.train_ones, labels: None, val: Some(&val) };
+    let model = DeepModel::fit(Method::Ae, &h, data, 3, DeviceKind::Cpu, &TrainOptions::default()).unwrap();
+    let hist = &model.meta.history;
+    assert!(hist.len() < 40, "no early stop in {} epochs", hist.len());
+    let losses: Vec<f64> = hist.iter().map(|r| r.val_loss.expect("validation loss recorded")).collect();
+    let best = losses.iter().cloned().fold(f64::INFINITY, f64::min);
+    let last_two = &losses[losses.len() - 2..];
+    assert!(last_two.iter().all(|&v| v >= best), "stopped although the last epochs improved: {losses:?}");
+    let scores = model.score(&val).unwrap();
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    assert!((mean - best).abs() <= 1e-5 * best, "kept weights give {mean}, best validation loss {best}");
+}
+
 /// The decoupled baseline: an exact OCSVM on the AE's training codes.
 #[test]
 fn ae_with_latent_ocsvm_scores() {

@@ -3,6 +3,7 @@
 //! Bodies are generic and written so LLVM vectorises them; on x86-64 each entry point is
 //! compiled a second time with AVX2 + FMA and chosen at run time.
 
+use super::scratch::Scratch;
 use crate::simd::exp_nonpositive;
 
 #[cfg(target_arch = "x86_64")]
@@ -41,8 +42,11 @@ const LANES: usize = 16;
 /// The innermost blocks, portable or with AVX2 + FMA intrinsics. Callers are generic over the
 /// block set and are compiled once per set (the AVX2 one inside a `target_feature` function).
 trait Blocks {
-    /// s0[j] = ⟨x0, y_j⟩, s1[j] = ⟨x1, y_j⟩ for j < count (a multiple of 4, at most m_pad),
-    /// y transposed.
+    /// s0[j] = ⟨x0, y_j⟩, s1[j] = ⟨x1, y_j⟩ for j < count, y transposed (rows of m_pad ≥
+    /// count rounded up to a multiple of LANES). Whole blocks of LANES are computed: entries
+    /// from count up to that multiple are written too (padding or unused columns), because a last
+    /// partial block in narrower pieces would cost as much per piece as a whole block (each
+    /// piece is one chain of d dependent multiply-adds).
     fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]);
     /// out[j] = exp(−γ·max(0, x_sq + y_sq[j] − 2·dots[j])).
     fn rbf_from_dots(x_sq: f64, y_sq: &[f64], dots: &[f64], gamma: f64, out: &mut [f64]);
@@ -57,7 +61,7 @@ impl Blocks for Portable {
     #[inline(always)]
     fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]) {
         let mut j0 = 0;
-        while j0 + LANES <= count {
+        while j0 < count {
             let mut a0 = [0.0f64; LANES];
             let mut a1 = [0.0f64; LANES];
             for (c, (&v0, &v1)) in x0.iter().zip(x1).enumerate() {
@@ -70,21 +74,6 @@ impl Blocks for Portable {
             s0[j0..j0 + LANES].copy_from_slice(&a0);
             s1[j0..j0 + LANES].copy_from_slice(&a1);
             j0 += LANES;
-        }
-        // Tail in blocks of 4 (count need not fill a whole block of LANES).
-        while j0 < count {
-            let mut a0 = [0.0f64; 4];
-            let mut a1 = [0.0f64; 4];
-            for (c, (&v0, &v1)) in x0.iter().zip(x1).enumerate() {
-                let col = &yt[c * m_pad + j0..c * m_pad + j0 + 4];
-                for t in 0..4 {
-                    a0[t] += v0 * col[t];
-                    a1[t] += v1 * col[t];
-                }
-            }
-            s0[j0..j0 + 4].copy_from_slice(&a0);
-            s1[j0..j0 + 4].copy_from_slice(&a1);
-            j0 += 4;
         }
     }
 
@@ -135,16 +124,18 @@ mod avx2 {
         #[inline(always)]
         fn dots2(x0: &[f64], x1: &[f64], yt: &[f64], m_pad: usize, count: usize, s0: &mut [f64], s1: &mut [f64]) {
             // One bounds check up front instead of one per column: the last block read is
-            // yt[(d − 1)·m_pad + count − LANES .. (d − 1)·m_pad + count].
+            // yt[(d − 1)·m_pad + end − LANES .. (d − 1)·m_pad + end], end = count rounded up
+            // to a whole block.
             let d = x0.len().min(x1.len());
-            assert!(count / 4 * 4 == count && count <= m_pad && s0.len() >= count && s1.len() >= count);
-            assert!(d == 0 || (d - 1) * m_pad + count <= yt.len());
+            let end = count.div_ceil(LANES) * LANES;
+            assert!(end <= m_pad && s0.len() >= end && s1.len() >= end);
+            assert!(d == 0 || (d - 1) * m_pad + end <= yt.len());
             let (xp0, xp1, ytp) = (x0.as_ptr(), x1.as_ptr(), yt.as_ptr());
             let mut j0 = 0;
-            while j0 + LANES <= count {
+            while j0 < end {
                 // SAFETY: AVX2 + FMA are available (this code is only reached from functions
                 // compiled for them after run-time detection); the asserts above bound every
-                // read (c < d, j0 + LANES ≤ count ≤ m_pad) and write (j0 + LANES ≤ count).
+                // read (c < d, j0 + LANES ≤ end ≤ m_pad) and write (j0 + LANES ≤ end).
                 unsafe {
                     let mut a = [_mm256_setzero_pd(); 8];
                     let mut col = ytp.add(j0);
@@ -164,23 +155,6 @@ mod avx2 {
                     }
                 }
                 j0 += LANES;
-            }
-            // Tail in blocks of 4, so rows are not computed up to a whole block of LANES.
-            while j0 < count {
-                // SAFETY: as above, with j0 + 4 ≤ count.
-                unsafe {
-                    let (mut a0, mut a1) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-                    let mut col = ytp.add(j0);
-                    for c in 0..d {
-                        let v = _mm256_loadu_pd(col);
-                        a0 = _mm256_fmadd_pd(_mm256_set1_pd(*xp0.add(c)), v, a0);
-                        a1 = _mm256_fmadd_pd(_mm256_set1_pd(*xp1.add(c)), v, a1);
-                        col = col.add(m_pad);
-                    }
-                    _mm256_storeu_pd(s0.as_mut_ptr().add(j0), a0);
-                    _mm256_storeu_pd(s1.as_mut_ptr().add(j0), a1);
-                }
-                j0 += 4;
             }
         }
 
@@ -275,26 +249,34 @@ macro_rules! dispatch_blocks {
 /// ‖x‖² + ‖y‖² − 2⟨x, y⟩ on data centred at the support half's mean, which bounds the
 /// cancellation error of a squared distance by a few ulps of d·Var (≈ 1e-15 relative in K).
 #[inline(always)]
-fn centre(x: &[f64], d: usize, mean: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let mut out = vec![0.0; x.len()];
+fn centre(x: &[f64], d: usize, mean: &[f64]) -> (Scratch, Scratch) {
+    let mut out = Scratch::dirty(x.len());
     for (o, row) in out.chunks_exact_mut(d).zip(x.chunks_exact(d)) {
         for ((ov, v), m) in o.iter_mut().zip(row).zip(mean) {
             *ov = v - m;
         }
     }
-    let sq = out.chunks_exact(d).map(|row| lane_sum(row, |v| v * v)).collect();
+    let mut sq = Scratch::with_capacity(x.len() / d);
+    sq.extend(out.chunks_exact(d).map(|row| lane_sum(row, |v| v * v)));
     (out, sq)
 }
 
 /// [`centre`] plus a transposed copy: the columns of the centred m × d matrix as d rows of
-/// length m_pad (m rounded up to a multiple of LANES, zero padded), so dot products with many
-/// points vectorise across points. Returns (row-major centred, transposed, m_pad, ‖row‖²).
+/// length m_pad (m rounded up to a multiple of LANES, plus one cache line; zero padded), so
+/// dot products with many points vectorise across points. Returns (row-major centred,
+/// transposed, m_pad, ‖row‖²). The extra line keeps the row stride off powers of two: the
+/// blocks read one value from each of the d rows, and at a stride of 2 KB (n = 256) those d
+/// lines would all fall into two sets of the L1 cache.
 #[inline(always)]
-fn centre_transposed(x: &[f64], d: usize, mean: &[f64]) -> (Vec<f64>, Vec<f64>, usize, Vec<f64>) {
+fn centre_transposed(x: &[f64], d: usize, mean: &[f64]) -> (Scratch, Scratch, usize, Scratch) {
     let m = x.len() / d;
-    let m_pad = m.div_ceil(LANES) * LANES;
+    let m_pad = m.div_ceil(LANES) * LANES + 8;
     let (centred, sq) = centre(x, d, mean);
-    let mut t = vec![0.0; d * m_pad];
+    let mut t = Scratch::dirty(d * m_pad);
+    // Only the padding needs zeros; everything else is written below.
+    for col in t.chunks_exact_mut(m_pad) {
+        col[m..].iter_mut().for_each(|v| *v = 0.0);
+    }
     // Four rows at a time: each column gets a contiguous run of four values.
     let quads = centred.chunks_exact(4 * d);
     let done = m - quads.remainder().len() / d;
@@ -315,8 +297,8 @@ fn centre_transposed(x: &[f64], d: usize, mean: &[f64]) -> (Vec<f64>, Vec<f64>, 
 }
 
 #[inline(always)]
-fn column_mean(x: &[f64], d: usize) -> Vec<f64> {
-    let mut mean = vec![0.0; d];
+fn column_mean(x: &[f64], d: usize) -> Scratch {
+    let mut mean = Scratch::zeroed(d);
     let n = x.len() / d;
     for row in x.chunks_exact(d) {
         for (m, v) in mean.iter_mut().zip(row) {
@@ -328,18 +310,61 @@ fn column_mean(x: &[f64], d: usize) -> Vec<f64> {
     mean
 }
 
+/// The support half centred at its column means, with what the rbf blocks need: the centred
+/// rows, their transposed copy (d rows of length m_pad) and squared norms.
+pub(crate) struct Centred {
+    pub(crate) mean: Scratch,
+    rows: Scratch,
+    transposed: Scratch,
+    m_pad: usize,
+    sq: Scratch,
+}
+
+impl Centred {
+    /// Population variance over all n·d entries, from the centring:
+    /// Σᵢⱼ (xᵢⱼ − μ̄)² = Σᵢ ‖xᵢ − μ‖² + n Σⱼ (μⱼ − μ̄)², μ̄ the mean of the column means.
+    /// Also returns an upper bound of max |xᵢⱼ|² (twice Σᵢⱼ xᵢⱼ², which covers rounding).
+    pub(crate) fn variance_of_entries(&self) -> (f64, f64) {
+        let d = self.mean.len();
+        let n = self.sq.len();
+        let within: f64 = lane_sum(&self.sq, |v| v);
+        let grand = lane_sum(&self.mean, |v| v) / d as f64;
+        let between: f64 = lane_sum(&self.mean, |m| (m - grand) * (m - grand));
+        let squares = lane_sum(&self.mean, |m| m * m);
+        let entries = (n * d) as f64;
+        ((within + n as f64 * between) / entries, 2.0 * (within + n as f64 * squares))
+    }
+}
+
+#[inline(always)]
+fn centred_generic(x: &[f64], d: usize) -> Centred {
+    let mean = column_mean(x, d);
+    let (rows, transposed, m_pad, sq) = centre_transposed(x, d, &mean);
+    Centred { mean, rows, transposed, m_pad, sq }
+}
+
+dispatch! {
+    /// Centres the rows of `x` (m × d) at their column means.
+    fn centred => centred_generic / centred_avx2(x: &[f64], d: usize) -> Centred
+}
+
 #[inline(always)]
 fn rbf_gram_with<B: Blocks>(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
-    let (xc, xt, m_pad, sq) = centre_transposed(x, d, &column_mean(x, d));
-    let mut s0 = vec![0.0; m_pad];
-    let mut s1 = vec![0.0; m_pad];
+    rbf_gram_centred_with::<B>(&centred_generic(x, d), n, d, gamma, jitter, k)
+}
+
+#[inline(always)]
+fn rbf_gram_centred_with<B: Blocks>(c: &Centred, n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64]) {
+    let (xc, xt, m_pad, sq) = (&c.rows, &c.transposed, c.m_pad, &c.sq);
+    let mut s0 = Scratch::dirty(m_pad);
+    let mut s1 = Scratch::dirty(m_pad);
     // Lower triangle, two rows at a time (row i needs j < i), then mirrored.
     let mut i = 0;
     while i < n {
         let pair = i + 1 < n;
         let i1 = if pair { i + 1 } else { i };
         let count = i1.div_ceil(4) * 4;
-        B::dots2(&xc[i * d..(i + 1) * d], &xc[i1 * d..(i1 + 1) * d], &xt, m_pad, count, &mut s0, &mut s1);
+        B::dots2(&xc[i * d..(i + 1) * d], &xc[i1 * d..(i1 + 1) * d], xt, m_pad, count, &mut s0, &mut s1);
         B::rbf_from_dots(sq[i], &sq[..i], &s0[..i], gamma, &mut k[i * n..i * n + i]);
         if pair {
             B::rbf_from_dots(sq[i1], &sq[..i1], &s1[..i1], gamma, &mut k[i1 * n..i1 * n + i1]);
@@ -377,14 +402,19 @@ dispatch_blocks! {
     fn rbf_gram => rbf_gram_with / rbf_gram_avx2(x: &[f64], n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64])
 }
 
+dispatch_blocks! {
+    /// [`rbf_gram`] of data already centred ([`centred`]).
+    fn rbf_gram_centred => rbf_gram_centred_with / rbf_gram_centred_avx2(c: &Centred, n: usize, d: usize, gamma: f64, jitter: f64, k: &mut [f64])
+}
+
+/// `mean`: the column means of all of `x` (the support half), at which both sides are centred.
 #[inline(always)]
-fn rbf_cross_with<B: Blocks>(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
+fn rbf_cross_with<B: Blocks>(x: &[f64], mean: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64]) {
     let n_y = y.len() / d;
-    let mean = column_mean(x, d);
-    let (_, yt, m_pad, y_sq) = centre_transposed(y, d, &mean);
-    let (xs, x_sq) = centre(&gather_rows(x, rows, d), d, &mean);
-    let mut s0 = vec![0.0; m_pad];
-    let mut s1 = vec![0.0; m_pad];
+    let (_, yt, m_pad, y_sq) = centre_transposed(y, d, mean);
+    let (xs, x_sq) = centre(&gather_rows(x, rows, d), d, mean);
+    let mut s0 = Scratch::dirty(m_pad);
+    let mut s1 = Scratch::dirty(m_pad);
     let m = rows.len();
     let mut r = 0;
     while r < m {
@@ -399,8 +429,8 @@ fn rbf_cross_with<B: Blocks>(x: &[f64], rows: &[usize], y: &[f64], d: usize, gam
 }
 
 dispatch_blocks! {
-    /// out[r, l] = exp(−γ‖x[rows[r]] − y[l]‖²), |rows| × n_y.
-    fn rbf_cross => rbf_cross_with / rbf_cross_avx2(x: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64])
+    /// out[r, l] = exp(−γ‖x[rows[r]] − y[l]‖²), |rows| × n_y; `mean` = column means of `x`.
+    fn rbf_cross => rbf_cross_with / rbf_cross_avx2(x: &[f64], mean: &[f64], rows: &[usize], y: &[f64], d: usize, gamma: f64, out: &mut [f64])
 }
 
 /// out (m × d) += W (m × k) · R (k × d), all row-major. Two output rows and 16 columns are
@@ -441,9 +471,8 @@ dispatch_blocks! {
 }
 
 #[inline(always)]
-fn rbf_difference_rows_generic(w: &[f64], k: usize, own: &[f64], d: usize, s: f64, out: &mut [f64]) {
-    for ((wr, or), xr) in w.chunks_exact(k).zip(out.chunks_exact_mut(d)).zip(own.chunks_exact(d)) {
-        let row_sum = lane_sum(wr, |v| v);
+fn rbf_scale_rows_generic(row_sums: &[f64], own: &[f64], d: usize, s: f64, out: &mut [f64]) {
+    for ((&row_sum, or), xr) in row_sums.iter().zip(out.chunks_exact_mut(d)).zip(own.chunks_exact(d)) {
         for (o, &xv) in or.iter_mut().zip(xr) {
             *o = s * (row_sum * xv - *o);
         }
@@ -451,9 +480,9 @@ fn rbf_difference_rows_generic(w: &[f64], k: usize, own: &[f64], d: usize, s: f6
 }
 
 dispatch! {
-    /// out_a = s·(Σ_b W_ab · own_a − out_a) per row a (W is m × k, own and out m × d): the rbf
-    /// chain rule Σ_b W_ab (x_a − r_b) once out holds W·R.
-    fn rbf_difference_rows => rbf_difference_rows_generic / rbf_difference_rows_avx2(w: &[f64], k: usize, own: &[f64], d: usize, s: f64, out: &mut [f64])
+    /// out_a = s·(row_sums_a · own_a − out_a) per row a (own and out m × d): the rbf chain rule
+    /// Σ_b W_ab (x_a − r_b) once out holds W·R and row_sums the row sums of W.
+    fn rbf_scale_rows => rbf_scale_rows_generic / rbf_scale_rows_avx2(row_sums: &[f64], own: &[f64], d: usize, s: f64, out: &mut [f64])
 }
 
 #[cfg(test)]
@@ -483,23 +512,54 @@ pub(crate) fn max_abs(data: &[f64]) -> f64 {
     m
 }
 
-/// Index of the first non-finite entry. The common all-finite case is one vectorised pass:
-/// v·0 is 0 for finite v and NaN for ±∞ and NaN.
+/// Index of the first non-finite entry. The common all-finite case is one vectorised pass.
 pub(crate) fn first_non_finite(data: &[f64]) -> Option<usize> {
-    if !zero_times_sum(data).is_nan() {
+    if !any_non_finite(data) {
         return None;
     }
     data.iter().position(|v| !v.is_finite())
 }
 
 #[inline(always)]
-fn zero_times_sum_generic(data: &[f64]) -> f64 {
-    lane_sum(data, |v| v * 0.0)
+fn any_non_finite_generic(data: &[f64]) -> bool {
+    // ±∞ and NaN are exactly the values with every exponent bit set. An integer OR-reduction
+    // vectorises freely (a floating-point sum would be one long dependency chain).
+    const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
+    let mut flags = 0u64;
+    for v in data {
+        flags |= u64::from(v.to_bits() & EXPONENT == EXPONENT);
+    }
+    flags != 0
 }
 
 dispatch! {
-    /// Σ 0·v: NaN exactly when some entry is not finite.
-    fn zero_times_sum => zero_times_sum_generic / zero_times_sum_avx2(data: &[f64]) -> f64
+    /// Whether some entry is ±∞ or NaN.
+    fn any_non_finite => any_non_finite_generic / any_non_finite_avx2(data: &[f64]) -> bool
+}
+
+#[inline(always)]
+fn copy_flagging_non_finite_generic(data: &[f64], out: &mut Vec<f64>) -> bool {
+    const EXPONENT: u64 = 0x7ff0_0000_0000_0000;
+    let mut flags = 0u64;
+    out.extend(data.iter().map(|&v| {
+        flags |= u64::from(v.to_bits() & EXPONENT == EXPONENT);
+        v
+    }));
+    flags != 0
+}
+
+dispatch! {
+    /// Appends `data` to `out` in the same pass as [`any_non_finite`], which it returns.
+    fn copy_flagging_non_finite => copy_flagging_non_finite_generic / copy_flagging_non_finite_avx2(data: &[f64], out: &mut Vec<f64>) -> bool
+}
+
+/// A copy of `data`, or the index of its first non-finite entry.
+pub(crate) fn copy_if_finite(data: &[f64]) -> Result<Vec<f64>, usize> {
+    let mut out = Vec::with_capacity(data.len());
+    if copy_flagging_non_finite(data, &mut out) {
+        return Err(data.iter().position(|v| !v.is_finite()).unwrap_or(0));
+    }
+    Ok(out)
 }
 
 /// Σ f(v) over `data` in eight lanes.
@@ -519,25 +579,9 @@ pub(crate) fn lane_sum<F: Fn(f64) -> f64>(data: &[f64], f: F) -> f64 {
     s
 }
 
-#[inline(always)]
-fn variance_of_entries_generic(data: &[f64]) -> f64 {
-    if data.is_empty() {
-        return 0.0;
-    }
-    let n = data.len() as f64;
-    let mean = lane_sum(data, |v| v) / n;
-    lane_sum(data, |v| (v - mean) * (v - mean)) / n
-}
-
-dispatch! {
-    /// Population variance over all entries (as `kernel::variance_of_entries`, two passes),
-    /// summed in eight lanes so it vectorises; agrees to rounding.
-    fn variance_of_entries => variance_of_entries_generic / variance_of_entries_avx2(data: &[f64]) -> f64
-}
-
 /// Copies the rows `idx` of the row-major matrix `x` (d columns) into a contiguous block.
-pub(crate) fn gather_rows(x: &[f64], idx: &[usize], d: usize) -> Vec<f64> {
-    let mut out = Vec::with_capacity(idx.len() * d);
+pub(crate) fn gather_rows(x: &[f64], idx: &[usize], d: usize) -> Scratch {
+    let mut out = Scratch::with_capacity(idx.len() * d);
     for &i in idx {
         out.extend_from_slice(&x[i * d..(i + 1) * d]);
     }
@@ -573,27 +617,29 @@ mod tests {
         // t over the whole range the fast exponential covers (the vector and scalar tails).
         let ys: Vec<f64> = (0..2003).map(|i| (i as f64 * 0.3534).sqrt()).collect();
         let mut out = vec![0.0; ys.len()];
-        rbf_cross(&[0.0], &[0], &ys, 1, 1.0, &mut out);
+        rbf_cross(&[0.0], &[0.0], &[0], &ys, 1, 1.0, &mut out);
         let mut worst = 0.0f64;
         for (o, y) in out.iter().zip(&ys) {
             let want = (-(y * y)).exp();
             worst = worst.max((o - want).abs() / want);
         }
         assert!(worst < 4e-16, "worst relative error {worst:e}");
-        rbf_cross(&[0.0], &[0], &[30.0, 27.0], 1, 1.0, &mut out[..2]);
+        rbf_cross(&[0.0], &[0.0], &[0], &[30.0, 27.0], 1, 1.0, &mut out[..2]);
         assert_eq!(&out[..2], &[0.0, 0.0]);
     }
 
     #[test]
-    fn lane_variance_matches_kernel_variance() {
-        for len in [1usize, 7, 8, 100, 1603] {
-            let v: Vec<f64> = (0..len).map(|i| (i as f64 * 0.731).sin() * 3.0 + 5.0).collect();
-            let a = variance_of_entries(&v);
+    fn centred_variance_matches_kernel_variance() {
+        for (n, d) in [(1usize, 1usize), (7, 1), (4, 2), (25, 4), (1603, 1), (50, 32)] {
+            let v: Vec<f64> = (0..n * d).map(|i| (i as f64 * 0.731).sin() * 3.0 + 5.0 + (i % d) as f64).collect();
+            let (a, bound) = centred(&v, d).variance_of_entries();
             let b = crate::kernel::variance_of_entries(&v);
-            assert!((a - b).abs() <= 1e-13 * b.max(1e-300), "{len}: {a} vs {b}");
+            assert!((a - b).abs() <= 1e-13 * b.max(1e-300), "{n}x{d}: {a} vs {b}");
+            let max_sq = v.iter().fold(0.0f64, |m, x| m.max(x * x));
+            assert!(bound >= max_sq, "{n}x{d}: bound {bound} < {max_sq}");
         }
-        assert_eq!(variance_of_entries(&[]), 0.0);
-        assert_eq!(variance_of_entries(&[2.5; 9]), 0.0);
+        let (a, _) = centred(&[2.5; 9], 3).variance_of_entries();
+        assert_eq!(a, 0.0);
     }
 
     #[test]
@@ -607,7 +653,7 @@ mod tests {
         portable_rbf_gram(&x, n, d, gamma, 0.5, &mut kp);
         let rows = [3usize, 0, 10, 22, 5];
         let mut c = vec![0.0; rows.len() * n];
-        rbf_cross(&x, &rows, &x, d, gamma, &mut c);
+        rbf_cross(&x, &column_mean(&x, d), &rows, &x, d, gamma, &mut c);
         for i in 0..n {
             for j in 0..n {
                 let d2: f64 = (0..d).map(|t| (x[i * d + t] - x[j * d + t]).powi(2)).sum();

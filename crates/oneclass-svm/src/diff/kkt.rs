@@ -4,6 +4,7 @@
 //! With F (free), B (α = C) and Z (α = 0): M [α_F; −ρ] = [−K_FB α_B; 1 − |B|C],
 //! M = [K_FF 1; 1ᵀ 0] is symmetric indefinite (see [`KktFactor`] for how it is solved).
 
+use super::scratch::Scratch;
 use crate::kernel::dot;
 
 /// LU factors (partial pivoting) of the bordered matrix M of a free set. (A Cholesky factor of
@@ -14,7 +15,9 @@ use crate::kernel::dot;
 pub(crate) struct KktFactor {
     /// Order of M: |F| + 1.
     m: usize,
-    /// Row-major L (unit, below the diagonal) and U (on and above).
+    /// Row stride of `lu` (see [`lu_stride`]).
+    stride: usize,
+    /// Row-major L (unit, below the diagonal) and U (on and above), rows `stride` apart.
     lu: Vec<f64>,
     /// Row permutation: row r of the factored matrix is row piv[r] of M.
     piv: Vec<usize>,
@@ -26,73 +29,95 @@ impl KktFactor {
     pub(crate) fn new(k: &[f64], n: usize, free: &[usize]) -> Option<KktFactor> {
         let f = free.len();
         let m = f + 1;
-        let mut a = vec![0.0; m * m];
+        let stride = lu_stride(m);
+        let mut a = vec![0.0; m * stride];
         for (r, &i) in free.iter().enumerate() {
             let row = &k[i * n..(i + 1) * n];
             for (c, &j) in free.iter().enumerate() {
-                a[r * m + c] = row[j];
+                a[r * stride + c] = row[j];
             }
-            a[r * m + f] = 1.0;
-            a[f * m + r] = 1.0;
+            a[r * stride + f] = 1.0;
+            a[f * stride + r] = 1.0;
         }
         let mut piv: Vec<usize> = (0..m).collect();
-        if !lu_in_place(&mut a, m, &mut piv) {
+        if !lu_in_place(&mut a, m, stride, &mut piv) {
             return None;
         }
-        Some(KktFactor { m, lu: a, piv })
+        Some(KktFactor { m, stride, lu: a, piv })
     }
 
     /// Solves M x = b (length |F| + 1), returning x.
-    pub(crate) fn solve(&self, b: &[f64]) -> Vec<f64> {
-        let m = self.m;
+    pub(crate) fn solve(&self, b: &[f64]) -> Scratch {
+        let (m, s) = (self.m, self.stride);
         let lu = &self.lu;
-        let mut x: Vec<f64> = self.piv.iter().map(|&p| b[p]).collect();
+        let mut x = Scratch::with_capacity(m);
+        x.extend(self.piv.iter().map(|&p| b[p]));
         // Row-oriented substitutions; `dot` splits each row sum over four accumulators.
         for r in 1..m {
-            x[r] -= dot(&lu[r * m..r * m + r], &x[..r]);
+            x[r] -= dot(&lu[r * s..r * s + r], &x[..r]);
         }
         for r in (0..m).rev() {
-            let s = x[r] - dot(&lu[r * m + r + 1..(r + 1) * m], &x[r + 1..]);
-            x[r] = s / lu[r * m + r];
+            let v = x[r] - dot(&lu[r * s + r + 1..r * s + m], &x[r + 1..]);
+            x[r] = v / lu[r * s + r];
         }
         x
     }
 }
 
-/// LU with partial pivoting of the row-major m × m matrix `a`, in place; false when a pivot is
-/// negligible (below 4·ε·m·max|a|): M is then treated as singular.
+/// Row stride of the factored matrix: m plus zero padding, so the trailing update of a row can
+/// run in whole groups of four from any column without a scalar remainder (padding stays zero:
+/// zero minus a multiple of zero).
+fn lu_stride(m: usize) -> usize {
+    (m + 3).div_ceil(4) * 4
+}
+
+/// LU with partial pivoting of the m × m matrix `a` (row-major, rows `stride` apart, zero
+/// padded), in place; false when a pivot is negligible (below 4·ε·m·max|a|): M is then
+/// treated as singular.
 #[inline(always)]
-fn lu_in_place_generic(a: &mut [f64], m: usize, piv: &mut [usize]) -> bool {
-    let max_abs = a.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+fn lu_in_place_generic(a: &mut [f64], m: usize, stride: usize, piv: &mut [usize]) -> bool {
+    assert!(stride >= m + 3 && a.len() >= m * stride);
+    // Eight-lane maximum: a sequential `f64::max` fold is one long dependency chain.
+    let max_abs = super::dense::max_abs(a);
     let threshold = 4.0 * f64::EPSILON * m as f64 * max_abs;
     for col in 0..m {
-        let (mut p, mut pv) = (col, -1.0);
-        for r in col..m {
-            let v = a[r * m + col].abs();
-            if v > pv {
-                p = r;
-                pv = v;
-            }
+        // Largest |a[r][col]|, r ≥ col (NaN never wins), in four independent lanes; then the
+        // first row holding it.
+        let mut lanes = [-1.0f64; 4];
+        for (t, r) in (col..m).enumerate() {
+            let v = a[r * stride + col].abs();
+            let l = t % 4;
+            lanes[l] = if v > lanes[l] { v } else { lanes[l] };
         }
+        let pv = lanes[0].max(lanes[1]).max(lanes[2].max(lanes[3]));
         // Also catches NaN pivots.
         if pv.partial_cmp(&threshold) != Some(std::cmp::Ordering::Greater) {
             return false;
         }
+        let p = (col..m).find(|&r| a[r * stride + col].abs() == pv).unwrap_or(col);
         if p != col {
-            for c in 0..m {
-                a.swap(col * m + c, p * m + c);
+            for c in 0..stride {
+                a.swap(col * stride + c, p * stride + c);
             }
             piv.swap(col, p);
         }
-        let (top, bottom) = a.split_at_mut((col + 1) * m);
-        let pivot_row = &top[col * m..(col + 1) * m];
+        let groups = (m - col - 1).div_ceil(4);
+        let (top, bottom) = a.split_at_mut((col + 1) * stride);
+        let pivot_row = &top[col * stride..(col + 1) * stride];
         let inv_pivot = 1.0 / pivot_row[col];
-        for row in bottom.chunks_exact_mut(m) {
+        let src = &pivot_row[col + 1..col + 1 + 4 * groups];
+        for row in bottom[..(m - col - 1) * stride].chunks_exact_mut(stride) {
             let factor = row[col] * inv_pivot;
             row[col] = factor;
             if factor != 0.0 {
-                for (x, u) in row[col + 1..].iter_mut().zip(&pivot_row[col + 1..]) {
-                    *x -= factor * u;
+                let dst = &mut row[col + 1..col + 1 + 4 * groups];
+                for (x4, u4) in dst.chunks_exact_mut(4).zip(src.chunks_exact(4)) {
+                    // Load all four before storing, so no aliasing question blocks vectorising.
+                    let (mut x, u) = ([x4[0], x4[1], x4[2], x4[3]], [u4[0], u4[1], u4[2], u4[3]]);
+                    for l in 0..4 {
+                        x[l] -= factor * u[l];
+                    }
+                    x4.copy_from_slice(&x);
                 }
             }
         }
@@ -101,7 +126,7 @@ fn lu_in_place_generic(a: &mut [f64], m: usize, piv: &mut [usize]) -> bool {
 }
 
 super::dense::dispatch! {
-    fn lu_in_place => lu_in_place_generic / lu_in_place_avx2(a: &mut [f64], m: usize, piv: &mut [usize]) -> bool
+    fn lu_in_place => lu_in_place_generic / lu_in_place_avx2(a: &mut [f64], m: usize, stride: usize, piv: &mut [usize]) -> bool
 }
 
 /// Index sets of a solution, each sorted.
@@ -184,7 +209,7 @@ pub(crate) fn finish(k: &[f64], n: usize, c: f64, start: &[f64], tol: f64, scale
         } else {
             let factor = KktFactor::new(k, n, &sets.free).ok_or(FinishFailure::Singular)?;
             let f = sets.free.len();
-            let mut rhs = vec![0.0; f + 1];
+            let mut rhs = Scratch::dirty(f + 1);
             for (r, &i) in sets.free.iter().enumerate() {
                 rhs[r] = -c * sets.bound.iter().map(|&j| k[i * n + j]).sum::<f64>();
             }
@@ -257,7 +282,7 @@ mod tests {
         // Check M x = b directly.
         let m = [[2.0, 1.0, 1.0], [1.0, 3.0, 1.0], [1.0, 1.0, 0.0]];
         for (r, row) in m.iter().enumerate() {
-            let v: f64 = row.iter().zip(&x).map(|(a, b)| a * b).sum();
+            let v: f64 = row.iter().zip(x.iter()).map(|(a, b)| a * b).sum();
             assert!((v - [1.0, 2.0, 3.0][r]).abs() < 1e-14);
         }
         // An indefinite K_FF still gives a regular M.
@@ -266,7 +291,7 @@ mod tests {
         let x = f.solve(&[1.0, 2.0, 3.0]);
         let m = [[1.0, 2.0, 1.0], [2.0, 1.0, 1.0], [1.0, 1.0, 0.0]];
         for (r, row) in m.iter().enumerate() {
-            let v: f64 = row.iter().zip(&x).map(|(a, b)| a * b).sum();
+            let v: f64 = row.iter().zip(x.iter()).map(|(a, b)| a * b).sum();
             assert!((v - [1.0, 2.0, 3.0][r]).abs() < 1e-14);
         }
         // A rank-one K_FF with two free points gives a singular M.

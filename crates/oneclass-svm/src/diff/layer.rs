@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::scratch::Scratch;
 use super::solution::{query_backward, Query, SmallOcsvm, SmallSolution};
 use super::{check_gradient, DiffResult};
 
@@ -222,7 +223,8 @@ impl OcsvmTape {
         let s = &self.solution;
         let q = &self.query;
         check_gradient("dl/df", g_f, q.n)?;
-        let g: Vec<f64> = g_f.iter().map(|v| v * self.factor).collect();
+        let mut g = Scratch::with_capacity(g_f.len());
+        g.extend(g_f.iter().map(|v| v * self.factor));
         let (mut dx, dy) = s.query_vjp_inputs(q, &g, path.kernel_support_half(), path.query_half());
         if path.through_solution() {
             let g_alpha = s.query_vjp_alpha_free(q, &g);

@@ -62,14 +62,19 @@
 //!
 //! # Speed
 //! rbf entries come from ‖x‖² + ‖y‖² − 2⟨x, y⟩ on centred data with an explicitly vectorised
-//! exponential; the hot loops run with AVX2 + FMA when the CPU has them (run-time detection,
-//! portable code otherwise). See [`mod@bench`] (`oneclass bench ocsvm-grad`).
+//! exponential; the support half is centred once (its centring also gives the variance for
+//! γ = "scale" and the centre of the cross kernel). The hot loops (kernel blocks, SMO passes,
+//! small matrix products) run with AVX2 + FMA when the CPU has them (run-time detection,
+//! portable code otherwise, same results). Temporaries and the kernel matrices come from
+//! per-thread reusable buffers, so a training loop does not allocate them on every call. See
+//! [`mod@bench`] (`oneclass bench ocsvm-grad`).
 
 pub mod bench;
 mod dense;
 mod gram;
 mod kkt;
 mod layer;
+mod scratch;
 mod smo;
 mod solution;
 mod standardize;
@@ -115,6 +120,20 @@ pub type DiffResult<T> = std::result::Result<T, DiffError>;
 
 /// Checks that `data` holds `rows × cols` finite values.
 pub(crate) fn check_matrix(what: &'static str, data: &[f64], rows: usize, cols: usize) -> DiffResult<()> {
+    check_shape(what, data, rows, cols)?;
+    if let Some(index) = dense::first_non_finite(data) {
+        return Err(non_finite(what, data, cols, index));
+    }
+    Ok(())
+}
+
+/// [`check_matrix`] and a copy of `data`, in one pass over it.
+pub(crate) fn checked_copy(what: &'static str, data: &[f64], rows: usize, cols: usize) -> DiffResult<Vec<f64>> {
+    check_shape(what, data, rows, cols)?;
+    dense::copy_if_finite(data).map_err(|index| non_finite(what, data, cols, index))
+}
+
+fn check_shape(what: &'static str, data: &[f64], rows: usize, cols: usize) -> DiffResult<()> {
     if rows == 0 || cols == 0 {
         return Err(DiffError::Empty { what, rows, cols });
     }
@@ -122,10 +141,11 @@ pub(crate) fn check_matrix(what: &'static str, data: &[f64], rows: usize, cols: 
     if data.len() != expected {
         return Err(DiffError::Shape { what, rows, cols, expected, got: data.len() });
     }
-    if let Some(index) = dense::first_non_finite(data) {
-        return Err(DiffError::NonFinite { what, row: index / cols, col: index % cols, value: data[index] });
-    }
     Ok(())
+}
+
+fn non_finite(what: &'static str, data: &[f64], cols: usize, index: usize) -> DiffError {
+    DiffError::NonFinite { what, row: index / cols, col: index % cols, value: data[index] }
 }
 
 /// Checks a gradient argument's length and finiteness.

@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 
 use super::gram::{self, KernelFn};
 use super::kkt::{finish, ActiveSet, FinishFailure, KktFactor};
+use super::scratch::Scratch;
 use super::smo::Smo;
 use super::standardize::Standardization;
-use super::{check_gradient, check_matrix, DiffError, DiffResult, MAX_SMALL_N};
-use super::dense::variance_of_entries;
+use super::{check_gradient, check_matrix, checked_copy, DiffError, DiffResult, MAX_SMALL_N};
+use super::dense;
 use crate::kernel::{dot, resolve_gamma, Gamma, Kernel};
 
 /// First SMO gap (relative to max Kᵢᵢ) before the active-set finish is tried.
@@ -117,26 +118,38 @@ impl SmallOcsvm {
     /// Solves the problem on the n × d row-major support half `z_svm`.
     pub fn solve(&self, z_svm: &[f64], n: usize, d: usize) -> DiffResult<SmallSolution> {
         self.validate()?;
-        check_matrix("z_svm", z_svm, n, d)?;
+        // Without standardisation the kernel inputs are a copy, checked while copying.
+        let copied = if self.standardize {
+            check_matrix("z_svm", z_svm, n, d)?;
+            None
+        } else {
+            Some(checked_copy("z_svm", z_svm, n, d)?)
+        };
         if n > MAX_SMALL_N {
             return Err(DiffError::TooLarge { n, max: MAX_SMALL_N });
         }
         let mut degeneracy = Degeneracy::default();
-        let (inputs, standardization) = if self.standardize {
-            let (x, s) = Standardization::fit_transform(z_svm, n, d);
-            degeneracy.constant_features = s.constant_features();
-            (x, Some(s))
-        } else {
-            (z_svm.to_vec(), None)
+        let (inputs, standardization) = match copied {
+            Some(x) => (x, None),
+            None => {
+                let (x, s) = Standardization::fit_transform(z_svm, n, d);
+                degeneracy.constant_features = s.constant_features();
+                (x, Some(s))
+            }
         };
+        // rbf: centre once; the centring gives the variance for γ = "scale", the kernel matrix
+        // and (its mean, kept) the cross kernel of the query half.
+        let centred = matches!(self.kernel, SmallKernel::Rbf { .. }).then(|| dense::centred(&inputs, d));
         let kernel = match self.kernel {
             SmallKernel::Linear => KernelFn::Linear,
             SmallKernel::Rbf { gamma } => {
+                let (variance, max_abs_sq_bound) = centred.as_ref().map_or((0.0, 0.0), |c| c.variance_of_entries());
                 // A variance at rounding level of the entries' magnitude is zero (all entries
                 // equal up to the last bits of the mean); it would otherwise give γ ≈ 1e30.
-                let max_abs = super::dense::max_abs(&inputs);
-                let variance = variance_of_entries(&inputs);
-                let variance = if variance <= (1e-12 * max_abs).powi(2) { 0.0 } else { variance };
+                // The exact max |x| is only needed when the bound cannot rule that out.
+                let rounding_level = |max_abs_sq: f64| variance <= 1e-24 * max_abs_sq;
+                let zero = rounding_level(max_abs_sq_bound) && rounding_level(dense::max_abs(&inputs).powi(2));
+                let variance = if zero { 0.0 } else { variance };
                 let gamma = match resolve_gamma(gamma, d, variance) {
                     Some(g) => g,
                     None => {
@@ -153,13 +166,17 @@ impl SmallOcsvm {
             (Jitter::OverGamma(j), KernelFn::Rbf(g)) => j / g,
             (Jitter::OverGamma(j), KernelFn::Linear) => return Err(DiffError::InvalidJitter(j)),
         };
-        let k = gram::gram(kernel, &inputs, n, d, jitter);
+        let k = match (kernel, &centred) {
+            (KernelFn::Rbf(gamma), Some(c)) => gram::rbf_gram_centred(c, n, d, gamma, jitter),
+            _ => gram::gram(kernel, &inputs, n, d, jitter),
+        };
+        let mean = centred.map_or_else(Vec::new, |c| c.mean.to_vec());
         let c = 1.0 / (self.nu * n as f64);
         let scale = (0..n).map(|i| k[i * n + i]).fold(0.0f64, f64::max).max(f64::MIN_POSITIVE);
         degeneracy.identical_points = inputs.chunks_exact(d).all(|row| row == &inputs[..d]);
 
         // All points identical: every feasible α is optimal without jitter; take the symmetric one.
-        let start = if degeneracy.identical_points { vec![1.0 / n as f64; n] } else { Smo::greedy_start(n, c) };
+        let start = if degeneracy.identical_points { Scratch::filled(n, 1.0 / n as f64) } else { Smo::greedy_start(n, c) };
         let mut smo = Smo::new(&k, n, c, start);
         let mut gap = FIRST_GAP;
         let outcome = loop {
@@ -193,8 +210,8 @@ impl SmallOcsvm {
                 } else {
                     degeneracy.inexact = true;
                 }
-                let alpha = smo.alpha.clone();
-                let grad = smo.grad.clone();
+                let alpha = smo.alpha.to_vec();
+                let grad = smo.grad.to_vec();
                 let sets = ActiveSet::classify(&alpha, c, 0.0);
                 let rho = rho_from_gradient(&grad, &sets);
                 (alpha, rho, grad, sets, None, 0)
@@ -213,6 +230,7 @@ impl SmallOcsvm {
             jitter,
             standardization,
             inputs,
+            mean,
             k,
             alpha,
             rho,
@@ -343,7 +361,10 @@ pub struct SmallSolution {
     jitter: f64,
     standardization: Option<Standardization>,
     inputs: Vec<f64>,
-    k: Vec<f64>,
+    /// Column means of `inputs` (rbf): the centre of the distance evaluations.
+    mean: Vec<f64>,
+    /// Kernel matrix, reused from the thread's scratch buffers (it is the largest buffer).
+    k: Scratch,
     alpha: Vec<f64>,
     rho: f64,
     grad: Vec<f64>,
@@ -366,7 +387,7 @@ pub(crate) struct Query {
     pub(crate) n: usize,
     pub(crate) standardization: Option<Standardization>,
     /// |support| × n.
-    pub(crate) cross: Vec<f64>,
+    pub(crate) cross: Scratch,
 }
 
 impl SmallSolution {
@@ -475,7 +496,7 @@ impl SmallSolution {
             return Ok((dalpha, 0.0));
         };
         let f = self.free.len();
-        let mut rhs = vec![0.0; f + 1];
+        let mut rhs = Scratch::zeroed(f + 1);
         for (r, &i) in self.free.iter().enumerate() {
             rhs[r] = -self.support.iter().map(|&j| dk[i * n + j] * self.alpha[j]).sum::<f64>();
         }
@@ -549,14 +570,14 @@ impl SmallSolution {
         if n_l > 0 && !z_l.is_empty() && z_l.len().is_multiple_of(n_l) && z_l.len() / n_l != self.d {
             return Err(DiffError::DimensionMismatch { what: "z_l", expected: self.d, got: z_l.len() / n_l });
         }
-        check_matrix("z_l", z_l, n_l, self.d)?;
         let (inputs, standardization) = if self.standardization.is_some() {
+            check_matrix("z_l", z_l, n_l, self.d)?;
             let (y, s) = Standardization::fit_transform(z_l, n_l, self.d);
             (y, Some(s))
         } else {
-            (z_l.to_vec(), None)
+            (checked_copy("z_l", z_l, n_l, self.d)?, None)
         };
-        let cross = gram::cross(self.kernel, &self.inputs, &self.support, &inputs, n_l, self.d);
+        let cross = gram::cross(self.kernel, &self.inputs, &self.mean, &self.support, &inputs, n_l, self.d);
         Ok(Query { inputs, n: n_l, standardization, cross })
     }
 
@@ -583,7 +604,7 @@ impl SmallSolution {
                 *ga = dot(&q.cross[r * q.n..(r + 1) * q.n], g);
                 r += 1;
             } else {
-                let row = gram::cross(self.kernel, &self.inputs, &[j], &q.inputs, q.n, d);
+                let row = gram::cross(self.kernel, &self.inputs, &self.mean, &[j], &q.inputs, q.n, d);
                 *ga = dot(&row, g);
             }
         }
@@ -591,8 +612,8 @@ impl SmallSolution {
     }
 
     /// ∂ℓ/∂α restricted to the free set, which is all the implicit VJP uses.
-    pub(crate) fn query_vjp_alpha_free(&self, q: &Query, g: &[f64]) -> Vec<f64> {
-        let mut g_alpha = vec![0.0; self.n];
+    pub(crate) fn query_vjp_alpha_free(&self, q: &Query, g: &[f64]) -> Scratch {
+        let mut g_alpha = Scratch::zeroed(self.n);
         for (r, &j) in self.support.iter().enumerate() {
             g_alpha[j] = dot(&q.cross[r * q.n..(r + 1) * q.n], g);
         }
@@ -602,7 +623,8 @@ impl SmallSolution {
     /// Direct kernel path of ℓ = Σ g_l f_l (α, ρ fixed): (∂ℓ/∂x̃ support half, ∂ℓ/∂ỹ query half),
     /// both in kernel-input (standardised) coordinates; empty when not wanted.
     pub(crate) fn query_vjp_inputs(&self, q: &Query, g: &[f64], want_x: bool, want_y: bool) -> (Vec<f64>, Vec<f64>) {
-        let a: Vec<f64> = self.support.iter().map(|&j| self.alpha[j]).collect();
+        let mut a = Scratch::with_capacity(self.support.len());
+        a.extend(self.support.iter().map(|&j| self.alpha[j]));
         gram::cross_vjp(self.kernel, &self.inputs, self.n, &self.support, &q.inputs, q.n, self.d, &q.cross, &a, g, want_x, want_y)
     }
 
@@ -613,10 +635,11 @@ impl SmallSolution {
             return false;
         };
         // ∂ℓ/∂K = −y αᵀ on the rows F: rank one, living on F × support (F ⊂ support).
-        let mut rhs: Vec<f64> = self.free.iter().map(|&i| g_alpha[i]).collect();
+        let mut rhs = Scratch::with_capacity(self.free.len() + 1);
+        rhs.extend(self.free.iter().map(|&i| g_alpha[i]));
         rhs.push(-g_rho);
         let y = factor.solve(&rhs);
-        let mut u = vec![0.0; self.n];
+        let mut u = Scratch::zeroed(self.n);
         for (r, &i) in self.free.iter().enumerate() {
             u[i] = -y[r];
         }
