@@ -12,6 +12,8 @@ use oneclass_data::protocols::{tabular, Features, SplitSet};
 use oneclass_deep::{DeepModel, DeviceKind, FitData, Hyper, Method, Samples, TrainOptions};
 use serde::Serialize;
 use std::path::PathBuf;
+
+use crate::bench_common::{mean_std, parse_list};
 use std::time::Instant;
 
 #[derive(Args)]
@@ -52,15 +54,9 @@ fn table(s: &SplitSet) -> Result<Samples> {
     }
 }
 
-fn mean_std(v: &[f64]) -> (f64, f64) {
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    let var = v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len().max(2) - 1) as f64;
-    (m, var.sqrt())
-}
-
 pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
     let start = Instant::now();
-    let seeds: Vec<u64> = if a.quick { vec![0] } else { a.seeds.split(',').map(|s| s.trim().parse().with_context(|| format!("--seeds: {s:?}"))).collect::<Result<_>>()? };
+    let seeds: Vec<u64> = if a.quick { vec![0] } else { parse_list(&a.seeds, "--seeds")? };
     let name = DatasetName::parse("odds/arrhythmia")?;
     let set = load_table(&name, &data_dir(a.data_dir.as_deref())?)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create the output folder", a.out.display()))?;

@@ -107,15 +107,7 @@ fn npy_to_samples(a: &NpyArray, path: &Path) -> Result<(Samples, Option<Array2<f
 }
 
 fn read_labels(path: &Path, n: usize) -> Result<Vec<SemiLabel>> {
-    let values: Vec<f64> = if path.extension().is_some_and(|e| e == "npy") {
-        read_npy(path)?.to_f64()
-    } else {
-        crate::io::read_vector(path)?
-    };
-    if values.len() != n {
-        bail!("{}: {} labels for {n} training rows", path.display(), values.len());
-    }
-    values
+    read_label_values(path, n, "training")?
         .iter()
         .enumerate()
         .map(|(i, &v)| match v {
@@ -193,13 +185,19 @@ fn load_data(spec: &str, a: &DeepArgs) -> Result<Loaded> {
     Ok(Loaded { samples: Samples::from_images(set.to_f32().view())?, labels: None, table: None })
 }
 
-/// 0/1 labels of the validation rows (1 = anomaly).
-fn read_val_labels(path: &Path, n: usize) -> Result<Vec<u8>> {
+/// The label column of `path` (.npy, or a one-column text file), checked to have one value per
+/// `rows` row.
+fn read_label_values(path: &Path, n: usize, rows: &str) -> Result<Vec<f64>> {
     let values: Vec<f64> = if path.extension().is_some_and(|e| e == "npy") { read_npy(path)?.to_f64() } else { crate::io::read_vector(path)? };
     if values.len() != n {
-        bail!("{}: {} labels for {n} validation rows", path.display(), values.len());
+        bail!("{}: {} labels for {n} {rows} rows", path.display(), values.len());
     }
-    values
+    Ok(values)
+}
+
+/// 0/1 labels of the validation rows (1 = anomaly).
+fn read_val_labels(path: &Path, n: usize) -> Result<Vec<u8>> {
+    read_label_values(path, n, "validation")?
         .iter()
         .enumerate()
         .map(|(i, &v)| match v {

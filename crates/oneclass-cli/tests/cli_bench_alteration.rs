@@ -2,23 +2,14 @@
 //! alteration, the collapse run has each configuration with the guard's flag consistent with its
 //! recorded spreads, and a second run continues from OUT/results.json.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 #[test]
 fn quick_alteration_reports_models_and_collapse_run() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    assert!(data.join("mnist").exists(), "missing {}", data.join("mnist").display());
+    let data = common::shared_data("mnist");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("alt");
-    let run = || {
-        let o = Command::new(env!("CARGO_BIN_EXE_oneclass"))
-            .args(["bench", "alteration", "--quick", "--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        String::from_utf8_lossy(&o.stderr).to_string()
-    };
+    let run = || common::quick_bench("alteration", &[], &data, &out);
     run();
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let units = report["units"].as_array().unwrap();
@@ -52,6 +43,6 @@ fn quick_alteration_reports_models_and_collapse_run() {
     }
     let md = std::fs::read_to_string(out.join("table.md")).unwrap();
     assert!(md.contains("D. SVDD w/ bias & σ² reg.") && md.contains("Collapse run"), "{md}");
-    let second = run();
+    let (_, second) = run();
     assert!(second.contains("continuing: 12 units already done"), "{second}");
 }

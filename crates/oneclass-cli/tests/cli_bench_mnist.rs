@@ -1,23 +1,14 @@
 //! `oneclass bench mnist-ovr --quick` on the real MNIST: a table per class, and a second run
 //! with the same settings continues from OUT/results.json instead of training again.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 #[test]
 fn quick_one_vs_rest_runs_and_resumes() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    assert!(data.join("mnist").exists(), "missing {}", data.display());
+    let data = common::shared_data("mnist");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("ovr");
-    let run = || {
-        let o = Command::new(env!("CARGO_BIN_EXE_oneclass"))
-            .args(["bench", "mnist-ovr", "--quick", "--classes", "1", "--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
-    };
+    let run = || common::quick_bench("mnist-ovr", &["--classes", "1"], &data, &out);
     let (first, _) = run();
     assert!(first.contains("| 1 |"), "{first}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();

@@ -2,8 +2,9 @@
 //! on each dataset, the files are written, a second run continues from OUT/results.json, and a
 //! run with other settings into the same folder is refused.
 
-use std::path::Path;
 use std::process::Command;
+
+mod common;
 
 fn run(args: &[&str]) -> (bool, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_oneclass")).args(args).output().unwrap();
@@ -12,8 +13,7 @@ fn run(args: &[&str]) -> (bool, String, String) {
 
 #[test]
 fn quick_odds_runs_every_method_and_resumes() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    assert!(data.join("odds/thyroid.mat").exists(), "missing {}", data.join("odds/thyroid.mat").display());
+    let data = common::shared_data("odds/thyroid.mat");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("odds");
     let (d, o) = (data.to_str().unwrap(), out.to_str().unwrap());

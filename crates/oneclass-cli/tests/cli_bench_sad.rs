@@ -2,23 +2,14 @@
 //! images, 2 + 2 epochs): the three scenario tables are written with the published numbers
 //! beside ours, the cells that share a model agree, and a second run continues.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 #[test]
 fn quick_scenarios_write_tables_and_resume() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    assert!(data.join("mnist").exists(), "missing {}", data.join("mnist").display());
+    let data = common::shared_data("mnist");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("sad");
-    let run = || {
-        let o = Command::new(env!("CARGO_BIN_EXE_oneclass"))
-            .args(["bench", "sad-scenarios", "--quick", "--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
-    };
+    let run = || common::quick_bench("sad-scenarios", &[], &data, &out);
     let (stdout, _) = run();
     for title in ["(i) ratio of labeled anomalies", "(ii) pollution", "(iii) number of known anomaly classes"] {
         assert!(stdout.contains(title), "{stdout}");

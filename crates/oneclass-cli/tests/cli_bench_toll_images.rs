@@ -2,23 +2,14 @@
 //! in the report with their AUROC and the paper's numbers beside them; a second run continues
 //! from OUT/results.json instead of training again.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
 #[test]
 fn quick_toll_images_reports_both_variants_and_resumes() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    assert!(data.join("mnist").exists(), "missing {}", data.join("mnist").display());
+    let data = common::shared_data("mnist");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("toll");
-    let run = || {
-        let o = Command::new(env!("CARGO_BIN_EXE_oneclass"))
-            .args(["bench", "toll-images", "--quick", "--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
-    };
+    let run = || common::quick_bench("toll-images", &[], &data, &out);
     let (first, _) = run();
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let units = report["units"].as_array().unwrap();

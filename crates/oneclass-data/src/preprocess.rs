@@ -111,20 +111,12 @@ pub enum TablePreprocess {
 impl TablePreprocess {
     /// Standard scaling then min-max scaling, both fitted on `train`.
     pub fn fit_standard_minmax(train: &Array2<f64>) -> Result<TablePreprocess, DataError> {
-        let n = train.nrows();
-        if n == 0 {
-            return Err(empty_error("standard + min-max scaling"));
-        }
-        let (mut mean, mut scale, mut min, mut range) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for column in train.axis_iter(Axis(1)) {
-            let m = column.sum() / n as f64;
-            let var = column.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n as f64;
-            let s = if var > 0.0 { var.sqrt() } else { 1.0 };
-            let standardised = column.mapv(|v| (v - m) / s);
+        let (mean, scale) = column_mean_scale(train, "standard + min-max scaling")?;
+        let (mut min, mut range) = (Vec::new(), Vec::new());
+        for (j, column) in train.axis_iter(Axis(1)).enumerate() {
+            let standardised = column.mapv(|v| (v - mean[j]) / scale[j]);
             let lo = standardised.fold(f64::INFINITY, |a, &b| a.min(b));
             let hi = standardised.fold(f64::NEG_INFINITY, |a, &b| a.max(b));
-            mean.push(m);
-            scale.push(s);
             min.push(lo);
             range.push(if hi > lo { hi - lo } else { 1.0 });
         }
@@ -133,10 +125,8 @@ impl TablePreprocess {
 
     /// Standard scaling (z-scores) fitted on `train`.
     pub fn fit_standard(train: &Array2<f64>) -> Result<TablePreprocess, DataError> {
-        if let TablePreprocess::StandardMinMax { mean, scale, .. } = TablePreprocess::fit_standard_minmax(train)? {
-            return Ok(TablePreprocess::Standard { mean, scale });
-        }
-        Ok(TablePreprocess::Identity)
+        let (mean, scale) = column_mean_scale(train, "standard scaling")?;
+        Ok(TablePreprocess::Standard { mean, scale })
     }
 
     /// Applies the transform in place. Errors if the column count differs from the fit.
@@ -160,4 +150,20 @@ impl TablePreprocess {
         }
         Ok(())
     }
+}
+
+/// Per-column mean and population standard deviation of `train` (1 for a constant column).
+fn column_mean_scale(train: &Array2<f64>, what: &str) -> Result<(Vec<f64>, Vec<f64>), DataError> {
+    let n = train.nrows();
+    if n == 0 {
+        return Err(empty_error(what));
+    }
+    let (mut mean, mut scale) = (Vec::new(), Vec::new());
+    for column in train.axis_iter(Axis(1)) {
+        let m = column.sum() / n as f64;
+        let var = column.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n as f64;
+        mean.push(m);
+        scale.push(if var > 0.0 { var.sqrt() } else { 1.0 });
+    }
+    Ok((mean, scale))
 }

@@ -35,6 +35,19 @@ fn standard_then_minmax_matches_scikit_learn() {
     assert!(fitted.apply(&mut Array2::zeros((2, 3))).is_err());
 }
 
+/// z-scores (scikit-learn's StandardScaler: population std, 1 for a constant column), by hand.
+#[test]
+fn standard_scaling_by_hand() {
+    let train = matrix(&[vec![1.0, 5.0], vec![3.0, 5.0], vec![5.0, 5.0], vec![7.0, 5.0]]);
+    let fitted = TablePreprocess::fit_standard(&train).unwrap();
+    // Column 0: mean 4, population variance (9 + 1 + 1 + 9) / 4 = 5.
+    let mut x = matrix(&[vec![4.0 + 5f64.sqrt(), 6.0]]);
+    fitted.apply(&mut x).unwrap();
+    assert!((x[[0, 0]] - 1.0).abs() <= 1e-12 && (x[[0, 1]] - 1.0).abs() <= 1e-12, "{x:?}");
+    assert!(TablePreprocess::fit_standard(&Array2::zeros((0, 2))).is_err());
+    assert!(fitted.apply(&mut Array2::zeros((1, 3))).is_err());
+}
+
 #[test]
 fn gcn_l1_by_hand() {
     // mean 2, centred [-2, -1, 0, 3], mean |.| = 1.5.

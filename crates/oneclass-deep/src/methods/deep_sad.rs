@@ -119,15 +119,20 @@ mod tests {
     use burn::tensor::Device;
     use rand::SeedableRng;
 
-    /// The Deep SAD loss equals eq. (4) evaluated on the host from the same codes.
-    #[test]
-    fn loss_matches_equation_4() {
+    /// A small MLP (input 5, code 8) and a fixed batch of 4 rows.
+    fn tiny_batch() -> (Network, Tensor<2>) {
         let dev = Device::flex();
         let cfg = crate::nn::NetConfig::named("mlp", &[5]).unwrap();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
         let net = Network { encoder: cfg.init_encoder(&mut rng, &dev), decoder: None, head: None, sample_shape: vec![5] };
         let x: Vec<f32> = (0..20).map(|i| ((i * 7) % 11) as f32 / 11.0).collect();
-        let xt = Tensor::<2>::from_data(TensorData::new(x.clone(), [4, 5]), &dev);
+        (net, Tensor::<2>::from_data(TensorData::new(x, [4, 5]), &dev))
+    }
+
+    /// The Deep SAD loss equals eq. (4) evaluated on the host from the same codes.
+    #[test]
+    fn loss_matches_equation_4() {
+        let (net, xt) = tiny_batch();
         let labels: [SemiLabel; 4] = [0, 1, -1, 0];
         let center = vec![0.3f32; 8];
         let mut loss = SadLoss::new(center.clone(), 2.5, Objective::OneClass, 0.1, 0);
@@ -166,12 +171,7 @@ mod tests {
     /// The soft-boundary loss equals eq. (3) evaluated on the host.
     #[test]
     fn soft_boundary_loss_matches_equation_3() {
-        let dev = Device::flex();
-        let cfg = crate::nn::NetConfig::named("mlp", &[5]).unwrap();
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(4);
-        let net = Network { encoder: cfg.init_encoder(&mut rng, &dev), decoder: None, head: None, sample_shape: vec![5] };
-        let x: Vec<f32> = (0..20).map(|i| ((i * 7) % 11) as f32 / 11.0).collect();
-        let xt = Tensor::<2>::from_data(TensorData::new(x, [4, 5]), &dev);
+        let (net, xt) = tiny_batch();
         let labels: [SemiLabel; 4] = [0, 1, -1, 0];
         let center = vec![0.3f32; 8];
         let mut loss = SadLoss::new(center.clone(), 2.5, Objective::SoftBoundary, 0.2, 0);
