@@ -33,6 +33,9 @@ pub enum BenchCommand {
     /// patient-specific OCSVM score maps, classification and localization tables (II–III);
     /// `--throughput`: patches/s, fits/s and peak memory on a full-size volume.
     Volumes(crate::bench_volumes::VolumesArgs),
+    /// Training speed of the MNIST AE (ogae-mnist) and the CIFAR-10 LeNet (Deep SVDD and its
+    /// pre-training AE): s/epoch, images/s, s/batch, against the quoted PyTorch CPU timings.
+    TrainSpeed(crate::bench_speed::TrainSpeedArgs),
 }
 
 #[derive(Args)]
@@ -54,6 +57,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::Alteration(a) => crate::bench_alteration::run(a),
         BenchCommand::TollImages(a) => crate::bench_toll_images::run(a),
         BenchCommand::Volumes(a) => crate::bench_volumes::run(a),
+        BenchCommand::TrainSpeed(a) => crate::bench_speed::run(a),
         BenchCommand::OcsvmGrad(a) => {
             let config = GradBenchConfig { seconds_per_size: a.seconds, seed: a.seed, ..GradBenchConfig::default() };
             let report = run_grad_bench(&config)?;

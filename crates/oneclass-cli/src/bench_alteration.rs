@@ -17,10 +17,12 @@
 //! and is only a smoke test of the colour path).
 //!
 //! The collapse run (also alone with `--collapse-only`): bias-enabled Deep SVDD without
-//! pre-training at a high learning rate (then ×0.1 steps, which let an unregularised network
-//! settle onto the centre), without a regulariser and with each regulariser under the adaptive
-//! and a fixed weight; it records the trainer's collapse guard (latent spread below 1/1000 of
-//! its first epoch), the spread ratio, the spread of the test scores and the AUROC.
+//! pre-training on a LeNet that can collapse (`mnist-lenet-nobn-relu`: no BatchNorm, ReLU; the
+//! BatchNorm LeNet keeps its last layer's inputs at unit variance, so its codes only shrink to
+//! Adam's noise floor ∝ lr), at constant high learning rates (`--collapse-lrs`), without a
+//! regulariser and with each regulariser under the adaptive and a fixed weight; it records the
+//! latent spread per epoch, the trainer's collapse guard (spread below 1/1000 of the first
+//! epoch's), the spread of the test scores and the AUROC.
 //!
 //! Each unit (model × seed, or collapse configuration) is saved in OUT/results.json at once; a
 //! second run with the same settings continues where the first stopped.
@@ -76,9 +78,13 @@ pub struct AlterationArgs {
     /// variance-adaptive-annealed, noise-adaptive, variance-fixed-100, noise-fixed-100.
     #[arg(long)]
     pub collapse_configs: Option<String>,
-    /// Overrides of the collapse run's Deep SVDD settings (e.g. `lr=1e-2`, `epochs=20`).
+    /// Overrides of the collapse run's Deep SVDD settings (e.g. `epochs=20`, `net=mnist-lenet`).
     #[arg(long = "collapse-set", value_name = "KEY=VALUE")]
     pub collapse_set: Vec<String>,
+    /// Constant learning rates of the collapse run, comma-separated (each configuration runs at
+    /// each; seed 003, table V: 1e-3, 1e-2, 1e-1).
+    #[arg(long, default_value = "1e-2")]
+    pub collapse_lrs: String,
     /// Smoke run (CI): 500 training and 300 + 300 test images, 2 + 2 epochs, one seed, a
     /// 4-epoch collapse run on 300 images.
     #[arg(long)]
@@ -148,6 +154,9 @@ enum AltUnit {
         regularizer: String,
         weight: String,
         anneal: bool,
+        /// Constant learning rate.
+        #[serde(default)]
+        lr: f64,
         seed: u64,
         /// Latent spread per epoch.
         spreads: Vec<f64>,
@@ -171,7 +180,7 @@ impl Unit for AltUnit {
     fn key(&self) -> String {
         match self {
             AltUnit::Model { model, seed, .. } => format!("model/{model}/seed{seed}"),
-            AltUnit::Collapse { config, seed, .. } => format!("collapse/{config}/seed{seed}"),
+            AltUnit::Collapse { config, lr, seed, .. } => format!("collapse/{config}/lr{lr:e}/seed{seed}"),
         }
     }
 }
@@ -231,19 +240,25 @@ fn model_hyper(a: &AlterationArgs, model: &str) -> Result<Hyper> {
     }
 }
 
-/// Collapse run settings: no pre-training, bias, batch 50, weight decay 5e-4 (seed 003), a high
-/// learning rate stepped down ×0.1 twice.
-fn collapse_hyper(a: &AlterationArgs, c: &CollapseConfig) -> Result<Hyper> {
+/// The network of the collapse run: a LeNet without BatchNorm, with ReLU (see the module doc).
+const COLLAPSE_NET: &str = "mnist-lenet-nobn-relu";
+
+/// Collapse run settings: `COLLAPSE_NET` with bias terms, no pre-training, the constant
+/// learning rate `lr` (seed 003: non-decaying), batch 50, weight decay 5e-4 (seed 003).
+fn collapse_hyper(a: &AlterationArgs, c: &CollapseConfig, lr: f64) -> Result<Hyper> {
     let m = Method::DeepSvdd;
     let mut h = Hyper::defaults(m);
-    let (epochs, milestones) = if a.quick { ("4", "2,3") } else { ("15", "5,10") };
+    let epochs = if a.quick { "4" } else { "15" };
     let var_every = if c.anneal { "3" } else { "1000" };
+    let lr = lr.to_string();
+    let net = if a.dataset.starts_with("cifar") { "cifar10-lenet-nobn-relu" } else { COLLAPSE_NET };
     for (k, v) in [
+        ("net", net),
         ("bias", "true"),
         ("pretrain", "false"),
-        ("lr", "1e-2"),
+        ("lr", lr.as_str()),
         ("epochs", epochs),
-        ("milestones", milestones),
+        ("milestones", ""),
         ("batch_size", "50"),
         ("weight_decay", "5e-4"),
         ("regularizer", c.regularizer),
@@ -372,13 +387,13 @@ fn run_model(model: &str, seed: u64, d: &SeedData, a: &AlterationArgs, device: D
 
 /// One configuration of the collapse run on the first images of the seed's training subset,
 /// scored on the first alteration's test set.
-fn run_collapse(c: &CollapseConfig, seed: u64, d: &SeedData, a: &AlterationArgs, device: DeviceKind) -> Result<AltUnit> {
+fn run_collapse(c: &CollapseConfig, lr: f64, seed: u64, d: &SeedData, a: &AlterationArgs, device: DeviceKind) -> Result<AltUnit> {
     let t = Instant::now();
     let n = if a.quick { 300 } else { 2000 }.min(d.train.n);
     let sub = d.train.subset(&(0..n).collect::<Vec<_>>());
     let pre = ImagePreprocess::fit_gcn_l1_minmax(&sub.to_f32())?;
     let train = samples_pre(&sub, &pre)?;
-    let hyper = collapse_hyper(a, c)?;
+    let hyper = collapse_hyper(a, c, lr)?;
     let opts = TrainOptions { checkpoint: None, resume: false, progress: true, stop_after_epochs: None };
     let m = DeepModel::fit(Method::DeepSvdd, &hyper, FitData { train: &train, labels: None, val: None }, seed, device, &opts)?;
     let spreads: Vec<f64> = m.meta.history.iter().map(|r| r.latent_spread).collect();
@@ -392,6 +407,7 @@ fn run_collapse(c: &CollapseConfig, seed: u64, d: &SeedData, a: &AlterationArgs,
         regularizer: c.regularizer.into(),
         weight: c.weight.into(),
         anneal: c.anneal,
+        lr,
         seed,
         spread_ratio: spreads.last().copied().unwrap_or(f64::NAN) / first,
         collapse_flagged: flagged_epoch.is_some(),
@@ -405,6 +421,11 @@ fn run_collapse(c: &CollapseConfig, seed: u64, d: &SeedData, a: &AlterationArgs,
         alteration: name.clone(),
         seconds: t.elapsed().as_secs_f64(),
     })
+}
+
+/// Per-epoch spreads as `1.2e-2 3.4e-5 …`.
+fn spread_list(spreads: &[f64]) -> String {
+    spreads.iter().map(|s| format!("{s:.1e}")).collect::<Vec<_>>().join(" ")
 }
 
 fn write_outputs(a: &AlterationArgs, store: &UnitStore<AltUnit>, models: &[String], alterations: &[String], run_seconds: f64) -> Result<()> {
@@ -452,20 +473,24 @@ fn write_outputs(a: &AlterationArgs, store: &UnitStore<AltUnit>, models: &[Strin
     }
     let collapse: Vec<&AltUnit> = store.units.iter().filter(|u| matches!(u, AltUnit::Collapse { .. })).collect();
     if !collapse.is_empty() {
-        md += "## Collapse run: bias-enabled Deep SVDD, no pre-training, lr 1e-2 then ×0.1 steps, batch 50\n\n";
-        md += "Guard = the trainer's collapse guard (latent spread of an epoch below 1/1000 of the first epoch's). \
-               Scores: the test scores' std / |mean| (near 0 = near-constant scores).\n\n";
-        let header: Vec<String> = ["regulariser", "weight", "threshold d_t", "seed", "guard", "last / first spread", "score std / mean", "AUROC (%)", "s"].iter().map(|s| s.to_string()).collect();
+        md += &format!("## Collapse run: bias-enabled Deep SVDD (`{COLLAPSE_NET}`: no BatchNorm, ReLU), no pre-training, constant lr, batch 50\n\n");
+        md += "Spread = mean over code dimensions of the within-batch standard deviation of the codes. \
+               Guard = the trainer's collapse guard (spread of an epoch below 1/1000 of the first epoch's). \
+               Test scores: std, and std / |mean| (0 = constant scores).\n\n";
+        let header: Vec<String> = ["lr", "regulariser", "weight", "threshold d_t", "seed", "guard", "last / first spread", "test score std", "score std / mean", "AUROC (%)", "s"].iter().map(|s| s.to_string()).collect();
         let mut table = Vec::new();
+        let mut per_epoch = Vec::new();
         let mut cs = Vec::new();
         for u in &collapse {
-            if let AltUnit::Collapse { config, regularizer, weight, anneal, seed, collapse_flagged, flagged_epoch, spread_ratio, score_cv, auroc, alteration, seconds, .. } = u {
+            if let AltUnit::Collapse { config, regularizer, weight, anneal, lr, seed, spreads, collapse_flagged, flagged_epoch, spread_ratio, score_std, score_cv, auroc, alteration, seconds, .. } = u {
                 let threshold = match (regularizer.as_str(), anneal) {
                     ("variance", true) => "d_0 ÷10 every 3 epochs",
                     ("variance", false) => "d_0 = 0.1 fixed",
                     _ => "–",
                 };
+                per_epoch.push(vec![format!("{lr:e}"), config.clone(), spread_list(spreads)]);
                 table.push(vec![
+                    format!("{lr:e}"),
                     regularizer.clone(),
                     if regularizer == "none" { "–".into() } else { weight.clone() },
                     threshold.into(),
@@ -475,14 +500,17 @@ fn write_outputs(a: &AlterationArgs, store: &UnitStore<AltUnit>, models: &[Strin
                         None => "not flagged".into(),
                     },
                     format!("{spread_ratio:.2e}"),
+                    format!("{score_std:.2e}"),
                     format!("{score_cv:.2e}"),
                     format!("{:.1} ({alteration})", 100.0 * auroc),
                     format!("{seconds:.0}"),
                 ]);
-                cs.push(serde_json::json!({"config": config, "collapse_flagged": collapse_flagged, "spread_ratio": spread_ratio, "score_cv": score_cv, "auroc": auroc}));
+                cs.push(serde_json::json!({"config": config, "lr": lr, "collapse_flagged": collapse_flagged, "flagged_epoch": flagged_epoch, "spreads": spreads, "spread_ratio": spread_ratio, "score_std": score_std, "score_cv": score_cv, "auroc": auroc}));
             }
         }
         md += &common::markdown_table(&header, &table);
+        md += "\nLatent spread per epoch:\n\n";
+        md += &common::markdown_table(&["lr".to_string(), "configuration".to_string(), "spread, epoch 0, 1, …".to_string()], &per_epoch);
         md.push('\n');
         summary.insert("collapse".into(), serde_json::Value::Array(cs));
     }
@@ -497,8 +525,8 @@ fn write_outputs(a: &AlterationArgs, store: &UnitStore<AltUnit>, models: &[Strin
                     csv_rows.push(vec!["model".into(), model.clone(), seed.to_string(), alt.clone(), v.to_string(), collapse_flagged.map_or(String::new(), |f| f.to_string()), ratio, String::new(), seconds.to_string()]);
                 }
             }
-            AltUnit::Collapse { config, seed, alteration, auroc, collapse_flagged, spread_ratio, score_cv, seconds, .. } => {
-                csv_rows.push(vec!["collapse".into(), config.clone(), seed.to_string(), alteration.clone(), auroc.to_string(), collapse_flagged.to_string(), spread_ratio.to_string(), score_cv.to_string(), seconds.to_string()]);
+            AltUnit::Collapse { config, lr, seed, alteration, auroc, collapse_flagged, spread_ratio, score_cv, seconds, .. } => {
+                csv_rows.push(vec!["collapse".into(), format!("{config}@lr{lr:e}"), seed.to_string(), alteration.clone(), auroc.to_string(), collapse_flagged.to_string(), spread_ratio.to_string(), score_cv.to_string(), seconds.to_string()]);
             }
         }
     }
@@ -534,9 +562,12 @@ pub fn run(a: AlterationArgs) -> Result<()> {
         Some(list) => common::parse_list(list, "--collapse-configs")?,
         None => COLLAPSE_CONFIGS.iter().map(|c| c.name.to_string()).collect(),
     };
+    let collapse_lrs: Vec<f64> = common::parse_list(&a.collapse_lrs, "--collapse-lrs")?;
     for name in &collapse_names {
         let c = COLLAPSE_CONFIGS.iter().find(|c| c.name == name).with_context(|| format!("--collapse-configs: unknown {name:?}"))?;
-        collapse_hyper(&a, c)?;
+        for &lr in &collapse_lrs {
+            collapse_hyper(&a, c, lr).with_context(|| format!("--collapse-lrs {lr}"))?;
+        }
     }
     // Check every model's settings before any training.
     for m in models.iter().filter(|m| m.starts_with("dsvdd")) {
@@ -563,6 +594,7 @@ pub fn run(a: AlterationArgs) -> Result<()> {
         ("n_train".to_string(), a.n_train.to_string()),
         ("n_test".to_string(), a.n_test.to_string()),
         ("deep".to_string(), "LeNet (mnist/cifar10-lenet), AE pre-training, GCN-L1 + min-max, last epoch".to_string()),
+        ("collapse".to_string(), format!("{COLLAPSE_NET} with bias, no pre-training, constant lr, batch 50, weight decay 5e-4, within-batch spread")),
         ("shallow".to_string(), format!("PCA ({PCA_VARIANCE} of the variance) of [0,1] pixels; OC-SVM rbf nu 0.1 gamma scale; IF 100 trees")),
     ]);
     common::record_overrides(&mut settings, "set", &a.run.set)?;
@@ -574,13 +606,15 @@ pub fn run(a: AlterationArgs) -> Result<()> {
         let mut pending: Vec<String> = models.iter().filter(|m| !store.contains(&format!("model/{m}/seed{seed}"))).cloned().collect();
         let with_collapse = seed == collapse_seed && !a.no_collapse;
         if with_collapse {
-            pending.extend(
-                COLLAPSE_CONFIGS
-                    .iter()
-                    .filter(|c| collapse_names.contains(&c.name.to_string()))
-                    .map(|c| format!("collapse/{}", c.name))
-                    .filter(|k| !store.contains(&format!("{k}/seed{seed}"))),
-            );
+            for &lr in &collapse_lrs {
+                pending.extend(
+                    COLLAPSE_CONFIGS
+                        .iter()
+                        .filter(|c| collapse_names.contains(&c.name.to_string()))
+                        .map(|c| format!("collapse/{}/lr{lr:e}", c.name))
+                        .filter(|k| !store.contains(&format!("{k}/seed{seed}"))),
+                );
+            }
         }
         if pending.is_empty() {
             continue;
@@ -588,9 +622,11 @@ pub fn run(a: AlterationArgs) -> Result<()> {
         let data = seed_data(&a.dataset, &train_set, &test_set, &alterations, seed, &a)?;
         for (i, job) in pending.iter().enumerate() {
             println!("[seed {seed}, {}/{}] {job}: {} training images", i + 1, pending.len(), data.train.n);
-            let unit = if let Some(name) = job.strip_prefix("collapse/") {
+            let unit = if let Some(rest) = job.strip_prefix("collapse/") {
+                let (name, lr) = rest.rsplit_once("/lr").expect("collapse jobs are named collapse/<config>/lr<lr>");
+                let lr: f64 = lr.parse().expect("formatted from an f64 above");
                 let c = COLLAPSE_CONFIGS.iter().find(|c| c.name == name).expect("listed above");
-                run_collapse(c, seed, &data, &a, device).with_context(|| format!("collapse run {name}"))?
+                run_collapse(c, lr, seed, &data, &a, device).with_context(|| format!("collapse run {name} at lr {lr}"))?
             } else {
                 run_model(job, seed, &data, &a, device).with_context(|| format!("{job} seed {seed}"))?
             };
@@ -599,8 +635,10 @@ pub fn run(a: AlterationArgs) -> Result<()> {
                     let s: Vec<String> = auroc.iter().map(|(k, v)| format!("{k} {:.1}", 100.0 * v)).collect();
                     println!("  AUROC {} ({seconds:.0} s)", s.join(", "));
                 }
-                AltUnit::Collapse { collapse_flagged, spread_ratio, score_cv, auroc, .. } => {
-                    println!("  guard {}, last/first spread {spread_ratio:.2e}, score std/mean {score_cv:.2e}, AUROC {:.1}", if *collapse_flagged { "FLAGGED" } else { "not flagged" }, 100.0 * auroc);
+                AltUnit::Collapse { spreads, flagged_epoch, spread_ratio, score_std, score_cv, auroc, .. } => {
+                    println!("  latent spread per epoch: {}", spread_list(spreads));
+                    let guard = flagged_epoch.map_or("not flagged".to_string(), |e| format!("FLAGGED at epoch {e}"));
+                    println!("  guard {guard}, last/first spread {spread_ratio:.2e}, test score std {score_std:.2e} (std/mean {score_cv:.2e}), AUROC {:.1}", 100.0 * auroc);
                 }
             }
             store.push(unit)?;

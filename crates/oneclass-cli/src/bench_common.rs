@@ -113,6 +113,8 @@ impl<U: Unit + Serialize + DeserializeOwned> UnitStore<U> {
             let differ: Vec<String> = settings
                 .keys()
                 .chain(old.settings.keys())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .filter(|k| settings.get(*k) != old.settings.get(*k))
                 .map(|k| format!("{k}: {:?} there, {:?} now", old.settings.get(k), settings.get(k)))
                 .collect();

@@ -17,7 +17,6 @@
 //! (patience 3).
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -28,7 +27,10 @@ use oneclass_data::protocols::{ogae_mnist_c, Features, SplitSet};
 use oneclass_data::ImageSet;
 use oneclass_deep::{AeScore, DeepModel, DeviceKind, FitData, Hyper, LatentScaler, Method, Samples, TrainOptions};
 use oneclass_metrics::stats::{paired_bootstrap, Metric};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+use crate::bench_common::{unit_bar, Unit, UnitStore};
 
 #[derive(Args)]
 pub struct OgaeBenchArgs {
@@ -81,6 +83,38 @@ fn published(pair: (u16, u16), row: &str) -> Option<[f64; 3]> {
 struct Training {
     method: Method,
     sets: Vec<(String, String)>,
+}
+
+impl Training {
+    /// e.g. "ogae lambda=0.1 schedule=expander nu=0.03 ocsvm_nu=0.03"; the unit key in results.json.
+    fn config(&self) -> String {
+        std::iter::once(self.method.name().to_string()).chain(self.sets.iter().map(|(k, v)| format!("{k}={v}"))).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Validation and test scores of one table row from one trained network.
+#[derive(Serialize, Deserialize)]
+struct RowScores {
+    row: String,
+    config: String,
+    val: Vec<f64>,
+    test: Vec<f64>,
+}
+
+/// One trained network of the grid with the scores of every row it feeds (kept in
+/// OUT/results.json so an interrupted benchmark continues with the next network).
+#[derive(Serialize, Deserialize)]
+struct TrainedModel {
+    config: String,
+    seconds: f64,
+    epochs: usize,
+    rows: Vec<RowScores>,
+}
+
+impl Unit for TrainedModel {
+    fn key(&self) -> String {
+        self.config.clone()
+    }
 }
 
 fn grid(quick: bool) -> Vec<Training> {
@@ -208,16 +242,54 @@ fn roc_png(path: &Path, fpr: &[f64], tpr: &[f64]) -> Result<()> {
     Ok(())
 }
 
-fn write_text(path: &Path, text: &str) -> Result<()> {
-    oneclass_data::write_atomic(path, |w| w.write_all(text.as_bytes())).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
-}
-
 /// Restricts MNIST to the first `k` images of each of `digits` (quick mode).
 fn first_of(set: &ImageSet, digits: [u16; 2], k: usize) -> ImageSet {
     let mut idx: Vec<usize> = digits.iter().flat_map(|&d| set.indices_of_class(d).into_iter().take(k)).collect();
     idx.sort_unstable();
     set.subset(&idx)
+}
+
+/// Trains one network of the grid and scores the validation and test sets for each row it feeds.
+fn train_and_score(t: &Training, config: &str, a: &OgaeBenchArgs, [train, early, val, test]: [&Samples; 4]) -> Result<TrainedModel> {
+    let mut h = Hyper::defaults(t.method);
+    for (k, v) in shared_settings(t.method, a.quick).iter().map(|(k, v)| (*k, v.as_str())).chain(t.sets.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+        h.set(t.method, k, v).with_context(|| format!("{} {k}={v}", t.method.name()))?;
+    }
+    let t0 = Instant::now();
+    let mut model = DeepModel::fit(t.method, &h, FitData { train, labels: None, val: Some(early) }, a.seed, DeviceKind::Cpu, &TrainOptions::default()).with_context(|| format!("fitting {config}"))?;
+    let seconds = t0.elapsed().as_secs_f64();
+    let mut rows = Vec::new();
+    let mut push = |row: &str, config: String, [val, test]: [Vec<f64>; 2]| rows.push(RowScores { row: row.into(), config, val, test });
+    let own = |m: &DeepModel| -> Result<[Vec<f64>; 2]> { Ok([m.score(val)?, m.score(test)?]) };
+    match t.method {
+        Method::Ae | Method::Vae | Method::Sae => {
+            let (recons, ocsvm) = match t.method {
+                Method::Ae => ("AE recons", "AE ocsvm"),
+                Method::Vae => ("VAE recons", "VAE ocsvm"),
+                _ => ("SAE recons", "SAE ocsvm"),
+            };
+            push(recons, config.into(), own(&model)?);
+            for nu in LATENT_NUS.iter().take(if a.quick { 1 } else { LATENT_NUS.len() }) {
+                push(ocsvm, format!("{config} ocsvm_nu={nu}"), latent_ocsvm(&model, train, [val, test], nu.parse()?)?);
+            }
+        }
+        Method::Ogae => {
+            if let Some(log) = model.meta.ogae.as_ref().and_then(|i| i.epochs.last()) {
+                eprintln!("  last epoch: recon {:.5}, OCSVM term {:.5}, SV {:.1} (free {:.1}), degenerate {}/{}, pairwise MSE {:.4}", log.recon, log.ocsvm_term, log.support_vectors, log.free_support_vectors, log.degenerate_batches, log.batches, log.pairwise_mse);
+            }
+            push("OgAE ocsvm", config.into(), own(&model)?);
+            model.meta.hyper.score = AeScore::Recon;
+            push("OgAE recons", config.into(), own(&model)?);
+        }
+        Method::DeepSvdd => {
+            let row = if t.sets.iter().any(|(_, v)| v == "soft-boundary") { "s-DSVDD" } else { "h-DSVDD" };
+            push(row, config.into(), own(&model)?);
+        }
+        Method::Dspsvdd => push("DSPSVDD", config.into(), own(&model)?),
+        Method::Dvaesvdd => push("DVAESVDD", config.into(), own(&model)?),
+        other => bail!("{} is not in table I", other.name()),
+    }
+    Ok(TrainedModel { config: config.into(), seconds, epochs: model.meta.history.len(), rows })
 }
 
 pub fn run(a: OgaeBenchArgs) -> Result<()> {
@@ -243,59 +315,33 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
     eprintln!("train {}, early stop {}, validation {}, test {}", train.n, early.n, val.n, test.n);
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
 
-    let mut best: BTreeMap<&'static str, Chosen> = BTreeMap::new();
-    let opts = TrainOptions::default();
+    let settings: BTreeMap<String, String> =
+        [("pair", format!("{normal},{anomaly}")), ("seed", a.seed.to_string()), ("quick", a.quick.to_string())].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut store: UnitStore<TrainedModel> = UnitStore::open(&a.out, "ogae-mnist-c", settings)?;
     let trainings = grid(a.quick);
+    let bar = unit_bar(trainings.len());
     for (i, t) in trainings.iter().enumerate() {
-        let mut h = Hyper::defaults(t.method);
-        for (k, v) in shared_settings(t.method, a.quick) {
-            h.set(t.method, k, &v).with_context(|| format!("{} {k}={v}", t.method.name()))?;
+        let config = t.config();
+        bar.set_message(config.clone());
+        if !store.contains(&config) {
+            let unit = train_and_score(t, &config, &a, [&train, &early, &val, &test])?;
+            bar.suspend(|| eprintln!("[{}/{}] {config}: trained in {:.1} s ({} epochs)", i + 1, trainings.len(), unit.seconds, unit.epochs));
+            store.push(unit)?;
         }
-        for (k, v) in &t.sets {
-            h.set(t.method, k, v).with_context(|| format!("{} {k}={v}", t.method.name()))?;
-        }
-        let config = std::iter::once(t.method.name().to_string()).chain(t.sets.iter().map(|(k, v)| format!("{k}={v}"))).collect::<Vec<_>>().join(" ");
-        let t0 = Instant::now();
-        let mut model = DeepModel::fit(t.method, &h, FitData { train: &train, labels: None, val: Some(&early) }, a.seed, DeviceKind::Cpu, &opts).with_context(|| format!("fitting {config}"))?;
-        eprintln!("[{}/{}] {config}: trained in {:.1} s ({} epochs)", i + 1, trainings.len(), t0.elapsed().as_secs_f64(), model.meta.history.len());
-        let own = |m: &DeepModel| -> Result<[Vec<f64>; 2]> { Ok([m.score(&val)?, m.score(&test)?]) };
-        match t.method {
-            Method::Ae | Method::Vae | Method::Sae => {
-                let row: (&'static str, &'static str) = match t.method {
-                    Method::Ae => ("AE recons", "AE ocsvm"),
-                    Method::Vae => ("VAE recons", "VAE ocsvm"),
-                    _ => ("SAE recons", "SAE ocsvm"),
-                };
-                let [v, te] = own(&model)?;
-                consider(&mut best, row.0, config.clone(), &v, &val_y, te)?;
-                for nu in LATENT_NUS.iter().take(if a.quick { 1 } else { LATENT_NUS.len() }) {
-                    let [v, te] = latent_ocsvm(&model, &train, [&val, &test], nu.parse()?)?;
-                    consider(&mut best, row.1, format!("{config} ocsvm_nu={nu}"), &v, &val_y, te)?;
-                }
-            }
-            Method::Ogae => {
-                if let Some(log) = model.meta.ogae.as_ref().and_then(|i| i.epochs.last()) {
-                    eprintln!("  last epoch: recon {:.5}, OCSVM term {:.5}, SV {:.1} (free {:.1}), degenerate {}/{}, pairwise MSE {:.4}", log.recon, log.ocsvm_term, log.support_vectors, log.free_support_vectors, log.degenerate_batches, log.batches, log.pairwise_mse);
-                }
-                let [v, te] = own(&model)?;
-                consider(&mut best, "OgAE ocsvm", config.clone(), &v, &val_y, te)?;
-                model.meta.hyper.score = AeScore::Recon;
-                let [v, te] = own(&model)?;
-                consider(&mut best, "OgAE recons", config, &v, &val_y, te)?;
-            }
-            Method::DeepSvdd => {
-                let row = if t.sets.iter().any(|(_, v)| v == "soft-boundary") { "s-DSVDD" } else { "h-DSVDD" };
-                let [v, te] = own(&model)?;
-                consider(&mut best, row, config, &v, &val_y, te)?;
-            }
-            Method::Dspsvdd | Method::Dvaesvdd => {
-                let row = if t.method == Method::Dspsvdd { "DSPSVDD" } else { "DVAESVDD" };
-                let [v, te] = own(&model)?;
-                consider(&mut best, row, config, &v, &val_y, te)?;
-            }
-            other => bail!("{} is not in table I", other.name()),
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+
+    // Validation choice per row, over the whole grid (in grid order, so ties keep the first).
+    let mut best: BTreeMap<&'static str, Chosen> = BTreeMap::new();
+    for t in &trainings {
+        let unit = store.get(&t.config()).expect("every unit of the grid is finished");
+        for r in &unit.rows {
+            let row = ROWS.iter().copied().find(|x| *x == r.row).with_context(|| format!("results.json: unknown row {:?}", r.row))?;
+            consider(&mut best, row, r.config.clone(), &r.val, &val_y, r.test.clone())?;
         }
     }
+    let model_seconds: f64 = store.units.iter().map(|u| u.seconds).sum();
 
     // Test metrics and the paired bootstrap of every metric over the 12 chosen models.
     let rows: Vec<&'static str> = ROWS.iter().copied().filter(|r| best.contains_key(r)).collect();
@@ -359,8 +405,8 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
         roc_png(&a.out.join(format!("roc_{}.png", slug(row))), &roc.fpr, &roc.tpr)?;
     }
     md.push_str(&format!(
-        "\nChosen settings by validation AUROC are in results.csv. Seed {}; wall time {:.0} s. OgAE step {:.1} ms vs AE step {:.1} ms (batch {}): ratio {:.3}.\n",
-        a.seed, wall, overhead.ogae_seconds_per_step * 1e3, overhead.ae_seconds_per_step * 1e3, overhead.batch_size, overhead.ratio
+        "\nChosen settings by validation AUROC are in results.csv. Seed {}; {} trained networks, {:.0} s of training in all (this invocation {:.0} s). OgAE step {:.1} ms vs AE step {:.1} ms (batch {}): ratio {:.3}.\n",
+        a.seed, store.units.len(), model_seconds, wall, overhead.ogae_seconds_per_step * 1e3, overhead.ae_seconds_per_step * 1e3, overhead.batch_size, overhead.ratio
     ));
     let report = json!({
         "benchmark": "ogae-mnist-c",
@@ -374,10 +420,11 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
         "best": { "auroc": rows[boots[0].best], "aupr": rows[boots[1].best], "auroc30": rows[boots[2].best] },
         "overhead": overhead,
         "wall_seconds": wall,
+        "training_seconds": model_seconds,
     });
-    write_text(&a.out.join("table.md"), &md)?;
-    write_text(&a.out.join("results.csv"), &csv)?;
-    write_text(&a.out.join("report.json"), &serde_json::to_string_pretty(&report)?)?;
+    crate::io::write_text(&a.out.join("table.md"), &md)?;
+    crate::io::write_text(&a.out.join("results.csv"), &csv)?;
+    crate::io::write_text(&a.out.join("report.json"), &serde_json::to_string_pretty(&report)?)?;
     print!("{md}");
     println!("written to {} (table.md, results.csv, report.json, roc_*.png)", a.out.display());
     Ok(())

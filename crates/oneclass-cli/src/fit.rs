@@ -38,7 +38,7 @@ enum Method {
     /// Supervised binary classifier baseline (unlabeled = normal, labeled −1 = anomaly), BCE; score = logit.
     #[command(after_help = crate::fit_deep::method_help("classifier"))]
     Classifier(crate::fit_deep::DeepArgs),
-    /// Toll (seed 002): auto-encoder trained on ‖x̂ − x‖₂ + β‖z‖; score = the same per sample. Iteration-based, checkpoint selection by `--set select=last|val-loss|val-auroc` (val-auroc uses --val-labels: labelled anomalies).
+    /// Toll (seed 002): auto-encoder trained on ‖x̂ − x‖₂ + β‖z‖; score = the same per sample. Iteration-based, checkpoint selection by `--set select=last|val-loss|val-auroc|val-f1` (val-auroc and val-f1 use --val-labels: labelled anomalies).
     #[command(after_help = crate::fit_deep::method_help("toll"))]
     Toll(crate::fit_deep::DeepArgs),
     /// OCSVM-guided auto-encoder (seed 001): MSE + λ·hinge of an exact, differentiated minibatch OCSVM; score = −decision of the final OCSVM on the training codes (`--set score=recon`: reconstruction error).

@@ -320,7 +320,7 @@ pub fn run(method: &str, a: DeepArgs) -> Result<()> {
     if let Some(sel) = &model.meta.selection {
         println!(
             "checkpoint selection: rule {}, kept iteration {} of {} checkpoints (every {}){}",
-            serde_json::to_value(sel.rule).expect("rule serialises").as_str().unwrap_or("?"),
+            sel.rule.name(),
             sel.iteration,
             sel.checkpoints,
             sel.every,

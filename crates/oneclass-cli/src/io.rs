@@ -115,7 +115,8 @@ impl AnyModel {
         }
     }
 
-    pub fn load(path: &Path) -> Result<Self> {
+    /// Loads any model file; deep models are placed on `device` (shallow ones always run on the CPU).
+    pub fn load(path: &Path, device: oneclass_deep::DeviceKind) -> Result<Self> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read the model file"))?;
         let head: serde_json::Value = serde_json::from_str(&text).with_context(|| format!("{name}: not a JSON model file"))?;
@@ -127,7 +128,7 @@ impl AnyModel {
             return Ok(AnyModel::Ocsvm(OcsvmModel::from_json(&text, &name)?));
         }
         if oneclass_deep::Method::parse(&method).is_ok() {
-            let model = oneclass_deep::DeepModel::load(path, oneclass_deep::DeviceKind::Cpu)?;
+            let model = oneclass_deep::DeepModel::load(path, device)?;
             return Ok(AnyModel::Deep(Box::new(model)));
         }
         let e: Envelope = serde_json::from_value(head).with_context(|| format!("{name}: not a oneclass model file"))?;

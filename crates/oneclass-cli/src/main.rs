@@ -6,6 +6,7 @@ mod bench_common;
 mod bench_mnist;
 mod bench_odds;
 mod bench_sad;
+mod bench_speed;
 mod bench_ogae;
 mod bench_toll;
 mod bench_toll_images;

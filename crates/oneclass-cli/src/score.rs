@@ -19,10 +19,13 @@ pub struct ScoreArgs {
     pub output: PathBuf,
     #[command(flatten)]
     pub table: TableArgs,
+    /// Where a deep model scores: cpu, or gpu for a build with `--features wgpu`.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
 }
 
 pub fn run(a: ScoreArgs) -> Result<()> {
-    let model = AnyModel::load(&a.model)?;
+    let model = AnyModel::load(&a.model, oneclass_deep::DeviceKind::parse(&a.device)?)?;
     let x = io::read_matrix(&a.input, &a.table, false)?;
     let start = Instant::now();
     let scores = model.score(&x)?;

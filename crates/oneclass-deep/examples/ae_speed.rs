@@ -2,7 +2,9 @@
 //! images, batch 100, Adam 1e-3, on the chosen device. Prints seconds per epoch.
 //!
 //! `cargo run --release -p oneclass-deep --example ae_speed -- [DATA_DIR] [EPOCHS] [cpu|gpu]`
-//! (DATA_DIR defaults to ../shared/data beside the repository; EPOCHS to 2).
+//! (DATA_DIR defaults to ../shared/data beside the repository; EPOCHS to 2). The backend uses
+//! every core; `RAYON_NUM_THREADS=1` times one. `oneclass bench train-speed` prints this row
+//! together with the CIFAR-10 LeNet and the PyTorch comparison.
 
 use oneclass_data::images::named::{load_images, DatasetName, Split};
 use oneclass_deep::{DeepModel, DeviceKind, FitData, Hyper, Method, Samples, TrainOptions};

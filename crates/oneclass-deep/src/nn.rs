@@ -7,7 +7,7 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param, RunningState};
-use burn::tensor::activation::{gelu, leaky_relu, sigmoid};
+use burn::tensor::activation::{gelu, sigmoid};
 use burn::tensor::module::{conv2d, conv_transpose2d, interpolate, linear, max_pool2d};
 use burn::tensor::ops::{ConvOptions, ConvTransposeOptions, InterpolateMode, InterpolateOptions, MaxPoolOptions};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -15,6 +15,20 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use crate::error::{invalid, Result as DeepResult};
+
+/// LeakyReLU. With autodiff it is `x · f`, `f` = slope where x < 0 else 1, held as a constant:
+/// the same values and the same gradient (slope below zero, 1 from zero up) as burn's
+/// `leaky_relu`, whose recorded mask/where/scale graph costs about twice as much to run and
+/// differentiate on the CPU backend.
+pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
+    if !x.device().is_autodiff() {
+        return burn::tensor::activation::leaky_relu(x, slope);
+    }
+    let constant = x.clone().detach();
+    let negative = constant.clone().lower_elem(0.0);
+    let factor = constant.ones_like().mask_fill(negative, slope);
+    x * factor
+}
 
 fn uniform_tensor<const D: usize>(shape: [usize; D], bound: f64, rng: &mut ChaCha8Rng, device: &Device) -> Tensor<D> {
     let n: usize = shape.iter().product();
@@ -138,6 +152,48 @@ impl Conv {
             conv2d(x, w, b, ConvOptions::new([1, 1], [p, p], [1, 1], 1))
         }
     }
+
+    /// `forward` of the nearest-neighbour 2× upsampled `x`: `[b, c, h, w]` → `[b, c', 2h, 2w]`.
+    ///
+    /// For a transposed convolution with "same" padding this runs as one ordinary convolution
+    /// on the small map: an output pixel of parity (r, s) reads, through the upsampling, only
+    /// 3 (for k = 5) distinct input rows and columns, so each parity gets a kernel whose taps
+    /// are sums of the k×k kernel's taps. The four parity kernels are stacked as output
+    /// channels and the result is interleaved back. The same linear map as
+    /// `interpolate` + `forward` (up to float rounding) at about a third of the
+    /// multiply-adds and without the scatter-based transposed convolution.
+    pub fn forward_upsampled(&self, x: Tensor<4>) -> Tensor<4> {
+        let [batch, c_in, h, w] = x.dims();
+        let [_, c_out, k, k2] = self.weight.dims();
+        if !self.transposed || k != k2 || k % 2 == 0 || self.padding != k / 2 {
+            let x = interpolate(x, InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * h, 2 * w]));
+            return self.forward(x);
+        }
+        let p = k / 2;
+        let reach = p.div_ceil(2); // input taps on either side of the centre in the small map
+        let taps = 2 * reach + 1;
+        // `fold[(r·taps + t), j] = 1` when kernel offset j − p, seen from an output of parity r,
+        // lands on input offset t − reach: floor((r + j − p) / 2) = t − reach.
+        let mut fold = vec![0f32; 2 * taps * k];
+        for r in 0..2 {
+            for j in 0..k {
+                // r + j − p ≥ −p ≥ −2·reach, so adding 2·reach keeps the division non-negative.
+                let t = (r + j + 2 * reach - p) / 2;
+                fold[(r * taps + t) * k + j] = 1.0;
+            }
+        }
+        let device = x.device();
+        let fold = Tensor::<2>::from_data(TensorData::new(fold, [2 * taps, k]), &device);
+        // Correlation kernel of the transposed convolution: flipped taps, channel axes swapped.
+        let kernel = self.weight.val().flip([2, 3]).swap_dims(0, 1); // [c_out, c_in, k, k]
+        let left: Tensor<4> = fold.clone().unsqueeze::<4>().expand([c_out, c_in, 2 * taps, k]);
+        let right: Tensor<4> = fold.transpose().unsqueeze::<4>().expand([c_out, c_in, k, 2 * taps]);
+        let parity = left.matmul(kernel).matmul(right); // [c_out, c_in, 2·taps, 2·taps]
+        let parity = parity.reshape([c_out, c_in, 2, taps, 2, taps]).permute([0, 2, 4, 1, 3, 5]).reshape([4 * c_out, c_in, taps, taps]);
+        let bias = self.bias.as_ref().map(|b| b.val().reshape([c_out, 1]).repeat_dim(1, 4).reshape([4 * c_out]));
+        let y = conv2d(x, parity, bias, ConvOptions::new([1, 1], [reach, reach], [1, 1], 1)); // [b, 4·c_out, h, w]
+        y.reshape([batch, c_out, 2, 2, h, w]).permute([0, 1, 4, 2, 5, 3]).reshape([batch, c_out, 2 * h, 2 * w])
+    }
 }
 
 /// A convolutional (LeNet-type) encoder with an optional mirrored decoder.
@@ -172,6 +228,11 @@ pub struct ConvNetConfig {
     /// Channels of the decoder's upsampling blocks; `None` = `channels` reversed.
     #[config(default = "None")]
     pub decoder_channels: Option<Vec<usize>>,
+    /// BatchNorm after each hidden layer; `None` (also model files written before this
+    /// switch) = on. `Some(false)`: the `-nobn` networks, whose features can shrink to a
+    /// point (hypersphere collapse with bias terms, seed 003).
+    #[config(default = "None")]
+    pub batch_norm: Option<bool>,
 }
 
 impl ConvNetConfig {
@@ -195,6 +256,10 @@ impl ConvNetConfig {
             .with_bn_affine(true)
             .with_bn_eps(1e-5)
             .with_leaky_slope(0.01)
+    }
+
+    fn uses_batch_norm(&self) -> bool {
+        self.batch_norm != Some(false)
     }
 
     fn decoder_channels_or_default(&self) -> Vec<usize> {
@@ -241,7 +306,7 @@ impl ConvNetConfig {
         let mut c_in = self.input_shape[0];
         for &c in &self.channels {
             convs.push(Conv::new(c_in, c, self.kernel, self.bias, false, rng, device));
-            bns.push(BatchNorm::new(c, self.bn_eps, self.bn_affine, device));
+            bns.extend(self.uses_batch_norm().then(|| BatchNorm::new(c, self.bn_eps, self.bn_affine, device)));
             c_in = c;
         }
         let (h, w) = self.bottleneck();
@@ -250,7 +315,7 @@ impl ConvNetConfig {
         let mut dense_bns = Vec::new();
         for &d in &self.dense {
             dense.push(Dense::new(d_in, d, self.bias, rng, device));
-            dense_bns.push(BatchNorm::new(d, self.bn_eps, self.bn_affine, device));
+            dense_bns.extend(self.uses_batch_norm().then(|| BatchNorm::new(d, self.bn_eps, self.bn_affine, device)));
             d_in = d;
         }
         let out = Dense::new(d_in, self.rep_dim, self.bias, rng, device);
@@ -266,7 +331,7 @@ impl ConvNetConfig {
         let mut dense_bns = Vec::new();
         for &d in self.dense.iter().rev() {
             dense.push(Dense::new(d_in, d, self.bias, rng, device));
-            dense_bns.push(BatchNorm::new(d, self.bn_eps, self.bn_affine, device));
+            dense_bns.extend(self.uses_batch_norm().then(|| BatchNorm::new(d, self.bn_eps, self.bn_affine, device)));
             d_in = d;
         }
         let input = Dense::new(d_in, c_last * h * w, self.bias, rng, device);
@@ -275,11 +340,19 @@ impl ConvNetConfig {
         let mut c_in = c_last;
         for c in self.decoder_channels_or_default() {
             deconvs.push(Conv::new(c_in, c, self.kernel, self.bias, true, rng, device));
-            bns.push(BatchNorm::new(c, self.bn_eps, self.bn_affine, device));
+            bns.extend(self.uses_batch_norm().then(|| BatchNorm::new(c, self.bn_eps, self.bn_affine, device)));
             c_in = c;
         }
         let out = Conv::new(c_in, self.input_shape[0], self.kernel, self.bias, true, rng, device);
         ConvDecoder { dense, dense_bns, input, map_shape: [c_last, h, w], deconvs, bns, out, slope: self.leaky_slope }
+    }
+}
+
+/// `bns[i]` applied to `x`, or `x` unchanged for a network without BatchNorm (empty `bns`).
+fn maybe_norm<const D: usize>(bns: &[BatchNorm], i: usize, x: Tensor<D>) -> Tensor<D> {
+    match bns.get(i) {
+        Some(bn) => bn.forward(x),
+        None => x,
     }
 }
 
@@ -297,13 +370,15 @@ impl ConvEncoder {
     /// `[batch, C, H, W]` → `[batch, rep_dim]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         let mut x = x;
-        for (conv, bn) in self.convs.iter().zip(&self.bns) {
-            x = max_pool2d(leaky_relu(bn.forward(conv.forward(x)), self.slope), MaxPoolOptions::new([2, 2]));
+        for (i, conv) in self.convs.iter().enumerate() {
+            // Pooling before the activation: LeakyReLU is increasing, so max-pool and it commute
+            // exactly, and the activation then runs on a quarter of the values.
+            x = leaky_relu(max_pool2d(maybe_norm(&self.bns, i, conv.forward(x)), MaxPoolOptions::new([2, 2])), self.slope);
         }
         let [b, c, h, w] = x.dims();
         let mut z = x.reshape([b, c * h * w]);
-        for (dense, bn) in self.dense.iter().zip(&self.dense_bns) {
-            z = leaky_relu(bn.forward(dense.forward(z)), self.slope);
+        for (i, dense) in self.dense.iter().enumerate() {
+            z = leaky_relu(maybe_norm(&self.dense_bns, i, dense.forward(z)), self.slope);
         }
         self.out.forward(z)
     }
@@ -325,16 +400,14 @@ impl ConvDecoder {
     /// `[batch, latent]` → `[batch, C, H, W]` in (0, 1).
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let mut z = z;
-        for (dense, bn) in self.dense.iter().zip(&self.dense_bns) {
-            z = leaky_relu(bn.forward(dense.forward(z)), self.slope);
+        for (i, dense) in self.dense.iter().enumerate() {
+            z = leaky_relu(maybe_norm(&self.dense_bns, i, dense.forward(z)), self.slope);
         }
         let [c, h, w] = self.map_shape;
         let b = z.dims()[0];
         let mut x = leaky_relu(self.input.forward(z).reshape([b, c, h, w]), self.slope);
-        for (deconv, bn) in self.deconvs.iter().zip(&self.bns) {
-            let [_, _, hh, ww] = x.dims();
-            x = interpolate(x, InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * hh, 2 * ww]));
-            x = leaky_relu(bn.forward(deconv.forward(x)), self.slope);
+        for (i, deconv) in self.deconvs.iter().enumerate() {
+            x = leaky_relu(maybe_norm(&self.bns, i, deconv.forward_upsampled(x)), self.slope);
         }
         sigmoid(self.out.forward(x))
     }
@@ -587,11 +660,34 @@ pub enum NetConfig {
 }
 
 /// The named networks of `--set net=…`.
-pub const NET_NAMES: &[&str] = &["mnist-lenet", "fmnist-lenet", "cifar10-lenet", "ogae-mnist", "mlp", "patch-ae"];
+/// A LeNet name with `-nobn` (no BatchNorm) and / or `-relu` (ReLU instead of LeakyReLU)
+/// appended is that variant, e.g. `mnist-lenet-nobn-relu`.
+pub const NET_NAMES: &[&str] = &["mnist-lenet", "fmnist-lenet", "cifar10-lenet", "mnist-lenet-nobn-relu", "ogae-mnist", "mlp", "patch-ae"];
 
 impl NetConfig {
     /// The network named `name` for samples of shape `sample_shape` (`[C, H, W]` or `[D]`).
     pub fn named(name: &str, sample_shape: &[usize]) -> DeepResult<Self> {
+        // LeNet variants: `-nobn` drops BatchNorm, `-relu` makes LeakyReLU a ReLU (slope 0).
+        let (mut base, mut no_bn, mut relu) = (name, false, false);
+        loop {
+            if let Some(b) = base.strip_suffix("-nobn") {
+                (base, no_bn) = (b, true);
+            } else if let Some(b) = base.strip_suffix("-relu") {
+                (base, relu) = (b, true);
+            } else {
+                break;
+            }
+        }
+        if base != name && base.ends_with("-lenet") {
+            let mut cfg = Self::named(base, sample_shape)?;
+            if let NetConfig::Conv(c) = &mut cfg {
+                c.batch_norm = if no_bn { Some(false) } else { None };
+                if relu {
+                    c.leaky_slope = 0.0;
+                }
+            }
+            return Ok(cfg);
+        }
         let image = |s: &[usize]| -> DeepResult<[usize; 3]> {
             match s {
                 [c, h, w] => Ok([*c, *h, *w]),
@@ -865,5 +961,66 @@ mod tests {
             assert!((rm - 0.1 * m).abs() < 1e-5);
             assert!((rv - (0.9 + 0.1 * v * 4.0 / 3.0)).abs() < 1e-4);
         }
+    }
+
+    fn seeded<const D: usize>(shape: [usize; D], seed: u64, dev: &Device) -> Tensor<D> {
+        uniform_tensor(shape, 1.0, &mut ChaCha8Rng::seed_from_u64(seed), dev)
+    }
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    /// The parity-kernel form of upsample + transposed conv is the same linear map as
+    /// nearest-neighbour `interpolate` followed by `conv_transpose2d`: outputs and the
+    /// gradients of input, weight and bias agree to float rounding (1e-4 relative to the
+    /// largest magnitude; sums of up to ~2,000 products of values in ±1).
+    #[test]
+    fn upsampled_transposed_conv_matches_interpolate_then_conv() {
+        let dev = device().autodiff();
+        for (seed, (c_in, c_out, side, kernel)) in [(8, 4, 7, 5), (3, 5, 6, 3), (2, 3, 5, 7), (1, 2, 4, 1)].into_iter().enumerate() {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed as u64);
+            let conv = Conv::new(c_in, c_out, kernel, true, true, &mut rng, &dev);
+            let x = seeded([3, c_in, side, side], 10 + seed as u64, &dev).require_grad();
+            let upstream = seeded([3, c_out, 2 * side, 2 * side], 20 + seed as u64, &dev);
+            let reference = {
+                let up = interpolate(x.clone(), InterpolateOptions::new(InterpolateMode::Nearest).with_output_size([2 * side, 2 * side]));
+                conv.forward(up)
+            };
+            let fast = conv.forward_upsampled(x.clone());
+            assert_eq!(fast.dims(), reference.dims());
+            let g_ref = (reference.clone() * upstream.clone()).sum().backward();
+            let g_fast = (fast.clone() * upstream).sum().backward();
+            let bias = conv.bias.as_ref().unwrap();
+            let pairs = [
+                (values(reference), values(fast)),
+                (values(x.grad(&g_ref).unwrap()), values(x.grad(&g_fast).unwrap())),
+                (values(conv.weight.grad(&g_ref).unwrap()), values(conv.weight.grad(&g_fast).unwrap())),
+                (values(bias.grad(&g_ref).unwrap()), values(bias.grad(&g_fast).unwrap())),
+            ];
+            for (what, (want, got)) in ["output", "input grad", "weight grad", "bias grad"].iter().zip(pairs) {
+                let scale = want.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+                let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+                assert!(worst <= 1e-4 * scale, "k={kernel} {what}: max difference {worst} (scale {scale})");
+            }
+        }
+    }
+
+    /// The autodiff LeakyReLU gives burn's values and gradients bit for bit (including the
+    /// gradient 1 at exactly zero).
+    #[test]
+    fn leaky_relu_matches_burn_exactly() {
+        let dev = device().autodiff();
+        let mut v = values(seeded([64], 3, &dev));
+        v[0] = 0.0;
+        v[1] = -0.0;
+        let x = Tensor::<1>::from_data(TensorData::new(v, [64]), &dev).require_grad();
+        let upstream = seeded([64], 4, &dev);
+        let ours = leaky_relu(x.clone(), 0.01);
+        let theirs = burn::tensor::activation::leaky_relu(x.clone(), 0.01);
+        let g_ours = (ours.clone() * upstream.clone()).sum().backward();
+        let g_theirs = (theirs.clone() * upstream).sum().backward();
+        assert_eq!(values(ours), values(theirs));
+        assert_eq!(values(x.grad(&g_ours).unwrap()), values(x.grad(&g_theirs).unwrap()));
     }
 }

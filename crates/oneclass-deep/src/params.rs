@@ -311,7 +311,7 @@ impl Hyper {
                     ("norm", "norm of z in loss and score: l1 | l2 | linf"),
                     ("iterations", "training iterations (random batches)"),
                     ("checkpoint_every", "iterations between selection checkpoints"),
-                    ("select", "kept checkpoint: last (unsupervised) | val-loss (lowest loss on --val, unlabeled) | val-auroc (highest AUROC on --val with --val-labels: USES LABELS, the reference's rule)"),
+                    ("select", "kept checkpoint: last (unsupervised) | val-loss (lowest loss on --val, unlabeled) | val-auroc (highest AUROC on --val with --val-labels: USES LABELS, the reference's rule) | val-f1[:F] (highest F1 with the top F of --val scores flagged, default 0.15: USES LABELS)"),
                 ]);
             }
             Method::Vae => keys.push(("beta", "weight β of the KL term")),

@@ -46,6 +46,22 @@ pub fn collapse_flagged(first: f64, spread: f64) -> bool {
     spread < COLLAPSE_RATIO * first.max(1e-12)
 }
 
+/// Per column of the row-major `[rows, k]` batch `z`: Σ_i (z_iq − mean_q)².
+pub(crate) fn within_batch_squares(z: &[f64], k: usize) -> Vec<f64> {
+    let rows = (z.len() / k.max(1)).max(1) as f64;
+    let mut mean = vec![0.0; k];
+    for row in z.chunks(k) {
+        mean.iter_mut().zip(row).for_each(|(m, v)| *m += v / rows);
+    }
+    let mut squares = vec![0.0; k];
+    for row in z.chunks(k) {
+        for j in 0..k {
+            squares[j] += (row[j] - mean[j]).powi(2);
+        }
+    }
+    squares
+}
+
 /// One training phase's settings.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct PhaseConfig {
@@ -89,7 +105,10 @@ pub struct EpochRecord {
     pub lr: f64,
     pub train_loss: f64,
     pub val_loss: Option<f64>,
-    /// Mean over latent dimensions of the standard deviation of the codes (collapse guard).
+    /// Mean over latent dimensions of the within-batch standard deviation of the codes
+    /// (collapse guard). Within the batch, so that the parameters' drift between batches
+    /// (the codes' mean moves with the output bias at a high learning rate) does not count as
+    /// spread: a network mapping every input of a batch to one point has spread 0.
     pub latent_spread: f64,
     pub seconds: f64,
 }
@@ -286,8 +305,8 @@ pub(crate) fn train_phase(
         order.sort_unstable();
         order.shuffle(&mut rng);
         let mut total = 0.0;
-        let mut sum: Vec<f64> = Vec::new();
-        let mut sumsq: Vec<f64> = Vec::new();
+        // Per latent dimension: Σ over batches of Σ_i (z_i − batch mean)².
+        let mut within: Vec<f64> = Vec::new();
         for chunk in order.chunks(phase.batch_size) {
             let x = train.batch(chunk, device);
             let lab: Vec<SemiLabel> = chunk.iter().map(|&i| labels[i]).collect();
@@ -299,15 +318,11 @@ pub(crate) fn train_phase(
             }
             let z = to_host(z.detach());
             let k = z.len() / chunk.len();
-            if sum.is_empty() {
-                sum = vec![0.0; k];
-                sumsq = vec![0.0; k];
+            if within.is_empty() {
+                within = vec![0.0; k];
             }
-            for row in z.chunks(k) {
-                for j in 0..k {
-                    sum[j] += row[j];
-                    sumsq[j] += row[j] * row[j];
-                }
+            for (w, s) in within.iter_mut().zip(within_batch_squares(&z, k)) {
+                *w += s;
             }
             let grads = GradientsParams::from_grads(l.backward(), &net);
             net = optim.step(lr, net, grads);
@@ -317,12 +332,7 @@ pub(crate) fn train_phase(
             let rate = bar.position() as f64 * phase.batch_size as f64 / bar.elapsed().as_secs_f64().max(1e-9);
             bar.set_message(format!("loss {:.6} {:.0} samples/s", total / n as f64, rate));
         }
-        let spread = if sum.is_empty() {
-            0.0
-        } else {
-            let k = sum.len();
-            (0..k).map(|j| (sumsq[j] / n as f64 - (sum[j] / n as f64).powi(2)).max(0.0).sqrt()).sum::<f64>() / k as f64
-        };
+        let spread = if within.is_empty() { 0.0 } else { within.iter().map(|w| (w / n as f64).sqrt()).sum::<f64>() / within.len() as f64 };
         let first = *first_spread.get_or_insert(spread);
         if opts.progress && collapse_flagged(first, spread) {
             bar.println(format!(

@@ -125,6 +125,47 @@ mod tests {
         assert_eq!(quantile(&mut [3.0, 1.0, 4.0, 1.0, 5.0], 0.5), 3.0);
     }
 
+    /// Σ_i (z_iq − mean_q)² per column: column 0 of [1, 2, 6] → 14; a constant column → 0 (a
+    /// batch mapped to one point has no spread, wherever that point lies).
+    #[test]
+    fn within_batch_squares_per_column() {
+        let z = [1.0, 5.0, 2.0, 5.0, 6.0, 5.0];
+        let s = crate::train::within_batch_squares(&z, 2);
+        assert!((s[0] - 14.0).abs() < 1e-12 && s[1] == 0.0, "{s:?}");
+    }
+
+    /// The guard flags spreads below 1/1000 of the first epoch's, and nothing at or above it.
+    #[test]
+    fn collapse_guard_threshold() {
+        use crate::train::collapse_flagged;
+        assert!(collapse_flagged(0.5, 4.9e-4));
+        assert!(!collapse_flagged(0.5, 5.0e-4));
+        assert!(!collapse_flagged(0.5, 0.5));
+        assert!(collapse_flagged(0.5, 0.0));
+    }
+
+    /// `mnist-lenet-nobn-relu`: the LeNet without BatchNorm modules and with ReLU; the plain
+    /// name keeps BatchNorm, also when read from a model file written before the switch.
+    #[test]
+    fn lenet_variant_without_batch_norm() {
+        use crate::nn::NetConfig;
+        use rand::SeedableRng;
+        let NetConfig::Conv(c) = NetConfig::named("mnist-lenet-nobn-relu", &[1, 28, 28]).unwrap() else { panic!("a LeNet") };
+        assert_eq!((c.batch_norm, c.leaky_slope, c.rep_dim), (Some(false), 0.0, 32));
+        let dev = burn::tensor::Device::flex();
+        let enc = c.init_encoder(&mut rand_chacha::ChaCha8Rng::seed_from_u64(0), &dev);
+        assert!(enc.bns.is_empty() && enc.convs.len() == 2);
+        let z = enc.forward(Tensor::<4>::ones([3, 1, 28, 28], &dev));
+        assert_eq!(z.dims(), [3, 32]);
+        let NetConfig::Conv(plain) = NetConfig::named("mnist-lenet", &[1, 28, 28]).unwrap() else { panic!("a LeNet") };
+        let mut json = serde_json::to_value(&plain).unwrap();
+        json.as_object_mut().unwrap().remove("batch_norm");
+        let old: crate::nn::ConvNetConfig = serde_json::from_value(json).unwrap();
+        assert_eq!(old.batch_norm, None);
+        assert_eq!(old.init_encoder(&mut rand_chacha::ChaCha8Rng::seed_from_u64(0), &dev).bns.len(), 2);
+        assert!(NetConfig::named("mlp-nobn", &[5]).is_err());
+    }
+
     #[test]
     fn centre_pushes_small_coordinates_out() {
         let codes = [0.05, -0.02, 1.0, 0.0, -0.04, 3.0, 0.0, 0.0, -1.0];

@@ -43,7 +43,7 @@ impl LatentNorm {
 }
 
 /// Which checkpoint the fitted model keeps.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Selection {
     /// The weights after the last iteration (unsupervised).
@@ -54,16 +54,44 @@ pub enum Selection {
     /// The checkpoint with the highest AUROC on a labelled validation split containing
     /// anomalies (the reference's rule; uses labels).
     ValAuroc,
+    /// The checkpoint with the highest F1 on a labelled validation split when the top
+    /// `top_fraction` of its scores are flagged (seed 002's Arrhythmia metric, 15 %; uses labels).
+    ValF1 { top_fraction: f64 },
 }
 
+/// The flagged fraction of `val-f1` when none is given: seed 002 section 4.1 flags the top 15 %.
+pub const DEFAULT_F1_TOP_FRACTION: f64 = 0.15;
+
 impl Selection {
+    /// `last`, `val-loss`, `val-auroc`, `val-f1` (top 15 %) or `val-f1:F` (top fraction F).
     pub fn parse(s: &str) -> Result<Self> {
+        let expected = "expected last, val-loss, val-auroc, val-f1 or val-f1:FRACTION";
         match s.trim() {
             "last" => Ok(Selection::Last),
             "val-loss" => Ok(Selection::ValLoss),
             "val-auroc" => Ok(Selection::ValAuroc),
-            v => Err(invalid("select", format!("`{v}`: expected last, val-loss or val-auroc"))),
+            "val-f1" => Ok(Selection::ValF1 { top_fraction: DEFAULT_F1_TOP_FRACTION }),
+            v => match v.strip_prefix("val-f1:").map(|f| f.trim().parse::<f64>()) {
+                Some(Ok(f)) if f > 0.0 && f < 1.0 => Ok(Selection::ValF1 { top_fraction: f }),
+                Some(_) => Err(invalid("select", format!("`{v}`: the val-f1 fraction must be a number in (0, 1)"))),
+                None => Err(invalid("select", format!("`{v}`: {expected}"))),
+            },
         }
+    }
+
+    /// The rule as `parse` reads it.
+    pub fn name(&self) -> String {
+        match self {
+            Selection::Last => "last".into(),
+            Selection::ValLoss => "val-loss".into(),
+            Selection::ValAuroc => "val-auroc".into(),
+            Selection::ValF1 { top_fraction } if *top_fraction == DEFAULT_F1_TOP_FRACTION => "val-f1".into(),
+            Selection::ValF1 { top_fraction } => format!("val-f1:{top_fraction}"),
+        }
+    }
+
+    fn needs_labels(&self) -> bool {
+        matches!(self, Selection::ValAuroc | Selection::ValF1 { .. })
     }
 }
 
@@ -73,7 +101,7 @@ pub struct SelectionRecord {
     pub rule: Selection,
     /// Iterations done when the kept weights were checkpointed.
     pub iteration: usize,
-    /// The rule's value there (validation loss or AUROC; `None` for `last`).
+    /// The rule's value there (validation loss, AUROC or F1; `None` for `last`).
     pub value: Option<f64>,
     /// Checkpoints considered, one every `every` iterations (and after the last).
     pub checkpoints: usize,
@@ -168,10 +196,11 @@ pub(crate) fn train(
     // Checked before any training so that a wrong call fails at once.
     let val_labels = match (rule, &val) {
         (Selection::Last, _) => None,
-        (_, None) => return Err(invalid("select", format!("`{}` needs validation data (--val)", select_name(rule)))),
+        (_, None) => return Err(invalid("select", format!("`{}` needs validation data (--val)", rule.name()))),
         (Selection::ValLoss, Some(_)) => None,
-        (Selection::ValAuroc, Some(v)) => {
-            let l = v.labels.ok_or_else(|| invalid("select", "`val-auroc` needs labels of the validation rows (1 = anomaly, 0 = normal)"))?;
+        (_, Some(v)) => {
+            let name = rule.name();
+            let l = v.labels.ok_or_else(|| invalid("select", format!("`{name}` needs labels of the validation rows (1 = anomaly, 0 = normal)")))?;
             if l.len() != v.samples.n {
                 return Err(DeepError::Labels(format!("{} validation labels for {} validation rows", l.len(), v.samples.n)));
             }
@@ -179,8 +208,9 @@ pub(crate) fn train(
                 return Err(DeepError::Labels(format!("validation label {} at row {i}: expected 0 (normal) or 1 (anomaly)", l[i])));
             }
             if !l.contains(&0) || !l.contains(&1) {
-                return Err(DeepError::Labels("`val-auroc` needs both normal (0) and anomalous (1) validation rows".into()));
+                return Err(DeepError::Labels(format!("`{name}` needs both normal (0) and anomalous (1) validation rows")));
             }
+            debug_assert!(rule.needs_labels());
             Some(l)
         }
     };
@@ -241,6 +271,11 @@ pub(crate) fn train(
                     let s = val_scores.as_ref().expect("validated above");
                     Some(oneclass_metrics::auroc(s, val_labels.expect("validated above")).map_err(|e| DeepError::Labels(format!("validation AUROC: {e}")))?)
                 }
+                Selection::ValF1 { top_fraction } => {
+                    let s = val_scores.as_ref().expect("validated above");
+                    let f1 = oneclass_metrics::f1_at_contamination(s, val_labels.expect("validated above"), top_fraction);
+                    Some(f1.map_err(|e| DeepError::Labels(format!("validation F1: {e}")))?)
+                }
             };
             if let Some(m) = merit {
                 if m.is_finite() && best.as_ref().is_none_or(|(b, _, _)| m > *b) {
@@ -272,14 +307,6 @@ pub(crate) fn train(
         None => return Err(invalid("select", "no checkpoint had a finite validation value")),
     };
     Ok((net, history, record))
-}
-
-fn select_name(s: Selection) -> &'static str {
-    match s {
-        Selection::Last => "last",
-        Selection::ValLoss => "val-loss",
-        Selection::ValAuroc => "val-auroc",
-    }
 }
 
 #[cfg(test)]
@@ -318,6 +345,65 @@ mod tests {
             let loss = to_host1(per_sample(&net, xt.clone(), beta, norm).0.mean())[0];
             assert!((loss - mean).abs() <= 1e-5 * mean.abs(), "{norm:?} loss {loss} vs {mean}");
         }
+    }
+
+    /// `val-f1` parses with the paper's 15 % or an explicit fraction, round-trips through its
+    /// name, and refuses fractions outside (0, 1).
+    #[test]
+    fn val_f1_rule_parses_and_names() {
+        assert_eq!(Selection::parse("val-f1").unwrap(), Selection::ValF1 { top_fraction: 0.15 });
+        assert_eq!(Selection::parse("val-f1:0.2").unwrap(), Selection::ValF1 { top_fraction: 0.2 });
+        for rule in ["last", "val-loss", "val-auroc", "val-f1", "val-f1:0.2"] {
+            assert_eq!(Selection::parse(rule).unwrap().name(), rule);
+        }
+        for bad in ["val-f1:0", "val-f1:1", "val-f1:x", "val-f2"] {
+            assert!(Selection::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Two Gaussian blobs: normals around 0 for training; validation has 30 normals and 10
+    /// shifted anomalies. `val-f1` keeps a checkpoint whose recorded value is the F1 (top 15 %)
+    /// of the kept network's validation scores (1e-12), at least the last checkpoint's F1, and
+    /// it refuses unlabelled validation data.
+    #[test]
+    fn val_f1_selection_records_the_kept_checkpoints_f1() {
+        use rand_distr::{Distribution, Normal};
+        let dev = Device::flex().autodiff();
+        let d = 8;
+        let mut rng = ChaCha8Rng::seed_from_u64(11);
+        let noise = Normal::new(0.0, 1.0).unwrap();
+        let mut rows = |n: usize, shift: f64| -> Vec<f32> { (0..n * d).map(|_| (noise.sample(&mut rng) + shift) as f32).collect() };
+        let train_x = Samples::new(rows(120, 0.0), 120, vec![d]).unwrap();
+        let mut val_x = rows(30, 0.0);
+        val_x.extend(rows(10, 1.5));
+        let val = Samples::new(val_x, 40, vec![d]).unwrap();
+        let labels: Vec<u8> = (0..40).map(|i| u8::from(i >= 30)).collect();
+        let mut hyper = Hyper::defaults(crate::params::Method::Toll);
+        for (k, v) in [("iterations", "60"), ("checkpoint_every", "10"), ("batch_size", "32"), ("lr", "1e-2"), ("beta", "1")] {
+            hyper.set(crate::params::Method::Toll, k, v).unwrap();
+        }
+        let cfg = NetConfig::Mlp(MlpNetConfig::new(d, vec![16], 4).with_bias(true).with_bn_affine(true).with_bn_eps(1e-5).with_leaky_slope(0.0).with_output_sigmoid(false));
+        let fresh = || {
+            let mut r = ChaCha8Rng::seed_from_u64(3);
+            Network { encoder: cfg.init_encoder(&mut r, &dev), decoder: Some(cfg.init_decoder(4, &mut r, &dev)), head: None, sample_shape: vec![d] }
+        };
+        let f1_of = |net: &Network, h: &Hyper| {
+            let s = scores_of(net, &val, h, h.norm, &dev.clone().without_autodiff());
+            oneclass_metrics::f1_at_contamination(&s, &labels, 0.15).unwrap()
+        };
+        hyper.select = Selection::parse("val-f1").unwrap();
+        let tv = || Some(TollVal { samples: &val, labels: Some(&labels) });
+        let (net, history, sel) = train(fresh(), &hyper, &train_x, tv(), 5, &TrainOptions::default(), &dev).unwrap();
+        assert_eq!((history.len(), sel.checkpoints, sel.every), (6, 6, 10));
+        assert_eq!(sel.iteration % 10, 0);
+        let kept = f1_of(&net, &hyper);
+        assert!((sel.value.unwrap() - kept).abs() < 1e-12, "{:?} vs {kept}", sel.value);
+        let mut last = hyper.clone();
+        last.select = Selection::Last;
+        let (net_last, _, _) = train(fresh(), &last, &train_x, tv(), 5, &TrainOptions::default(), &dev).unwrap();
+        assert!(kept >= f1_of(&net_last, &last), "the last checkpoint is a candidate");
+        let unlabelled = Some(TollVal { samples: &val, labels: None });
+        assert!(train(fresh(), &hyper, &train_x, unlabelled, 5, &TrainOptions::default(), &dev).is_err());
     }
 
     #[test]

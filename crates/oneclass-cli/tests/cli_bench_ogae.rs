@@ -1,0 +1,46 @@
+//! `oneclass bench ogae-mnist-c --quick` on the real MNIST: every row of table I has AUROC,
+//! AUPR and AUROC30 in [0, 1] and a ROC PNG; a second invocation reuses the finished networks
+//! from OUT/results.json and reproduces the same report; another seed is refused for that OUT.
+
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn quick_ogae_table_resumes_from_finished_networks() {
+    let data = common::shared_data("mnist");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ogae");
+    let read = || -> serde_json::Value { serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap() };
+
+    let (stdout, _) = common::quick_bench("ogae-mnist-c", &["--resamples", "100"], &data, &out);
+    assert!(stdout.contains("| OgAE ocsvm |"), "{stdout}");
+    let first = read();
+    assert_eq!(first["counts"]["test"], 2400, "{first}");
+    let models = first["models"].as_object().unwrap();
+    assert_eq!(models.len(), 12, "{first}");
+    for (row, m) in models {
+        for key in ["auroc", "aupr", "auroc30"] {
+            let v = m[key].as_f64().unwrap_or(f64::NAN);
+            assert!((0.0..=1.0).contains(&v), "{row} {key} = {v}");
+        }
+        let png = std::fs::read(out.join(m["roc_png"].as_str().unwrap())).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{row}");
+    }
+
+    let (_, stderr) = common::quick_bench("ogae-mnist-c", &["--resamples", "100"], &data, &out);
+    assert!(stderr.contains("continuing: 8 units already done"), "{stderr}");
+    let second = read();
+    for (row, m) in models {
+        for key in ["auroc", "aupr", "auroc30", "config", "val_auroc"] {
+            assert_eq!(m[key], second["models"][row][key], "{row} {key}");
+        }
+    }
+
+    let o = Command::new(env!("CARGO_BIN_EXE_oneclass"))
+        .args(["bench", "ogae-mnist-c", "--quick", "--seed", "1", "--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("results.json") && err.contains("settings"), "{err}");
+}
