@@ -14,7 +14,7 @@
 //!
 //! Every model: network `ogae-mnist` (Deep SVDD variants and DSPSVDD bias-free), Adam 1e-3,
 //! batch 100, 20 epochs (pre-training 20), early stopping on the `early_stop` split
-//! (patience 3).
+//! (patience 3; OgAE monitors the reconstruction and restarts at its schedule's switch).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

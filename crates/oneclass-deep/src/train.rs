@@ -27,6 +27,11 @@ pub(crate) trait Loss {
     fn loss(&mut self, net: &Network, x: Tensor<2>, labels: &[SemiLabel], epoch: usize, training: bool) -> (Tensor<1>, Tensor<2>);
     /// Called after each optimizer step (the soft-boundary radius update).
     fn after_step(&mut self, _epoch: usize) {}
+    /// Whether the objective at `epoch` differs from the one before (a schedule switch); early
+    /// stopping then starts afresh, so weights from before the switch cannot be kept as "best".
+    fn objective_changes_at(&self, _epoch: usize) -> bool {
+        false
+    }
     /// State to checkpoint (radius, noise RNG position, …).
     fn state(&self) -> serde_json::Value {
         serde_json::Value::Null
@@ -294,6 +299,10 @@ pub(crate) fn train_phase(
         if stopped_early {
             break;
         }
+        if epoch > 0 && loss.objective_changes_at(epoch) {
+            best = None;
+            since_best = 0;
+        }
         if let Some(k) = opts.stop_after_epochs {
             if epoch >= k {
                 bar.abandon();
@@ -396,5 +405,49 @@ pub(crate) fn train_phase(
 pub(crate) fn remove_checkpoints(prefix: &Path, phases: &[&str]) {
     for p in phases {
         let _ = std::fs::remove_file(checkpoint_path(prefix, p));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::Rng;
+
+    use super::*;
+    use crate::methods::ae::AeLoss;
+    use crate::nn::NetConfig;
+
+    /// The AE loss, except that validation before epoch `switch` reads 1 lower, so without the
+    /// restart at the switch those epochs would stay "best" for good.
+    struct SwitchingLoss {
+        switch: usize,
+    }
+
+    impl Loss for SwitchingLoss {
+        fn loss(&mut self, net: &Network, x: Tensor<2>, labels: &[SemiLabel], epoch: usize, training: bool) -> (Tensor<1>, Tensor<2>) {
+            let (l, z) = AeLoss.loss(net, x, labels, epoch, training);
+            if !training && epoch < self.switch {
+                return (l.sub_scalar(1.0), z);
+            }
+            (l, z)
+        }
+        fn objective_changes_at(&self, epoch: usize) -> bool {
+            epoch == self.switch
+        }
+    }
+
+    #[test]
+    fn early_stopping_restarts_when_the_objective_changes() {
+        let device = crate::model::DeviceKind::Cpu.device().unwrap().autodiff();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let data = Samples::new((0..64 * 8).map(|_| rng.random::<f32>()).collect(), 64, vec![8]).unwrap();
+        let cfg = NetConfig::default_for(&[8]).unwrap();
+        let net = crate::model::build(&cfg, &cfg, Some(cfg.rep_dim()), false, &mut rng, &device);
+        let phase = PhaseConfig { name: "train".into(), lr: 1e-2, epochs: 6, milestones: vec![], batch_size: 16, weight_decay: 0.0, patience: 10, seed: 1 };
+        let zeros = vec![0; data.n];
+        let (net, history) = train_phase(net, &mut SwitchingLoss { switch: 3 }, &data, &zeros, Some((&data, &zeros)), &phase, &TrainOptions::default(), &device).unwrap();
+        let val: Vec<f64> = history.iter().map(|r| r.val_loss.unwrap()).collect();
+        let best_after = val[3..].iter().cloned().fold(f64::INFINITY, f64::min);
+        let kept = evaluate(&net, &mut AeLoss, &data, &zeros, 16, 5, &device.clone().without_autodiff());
+        assert!((kept - best_after).abs() <= 1e-6 * best_after, "kept weights give {kept}, best after the switch {best_after}: {val:?}");
     }
 }

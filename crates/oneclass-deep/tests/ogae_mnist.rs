@@ -63,3 +63,25 @@ fn dspsvdd_and_dvaesvdd_train_and_reload() {
     let (v, _) = fit_and_reload(Method::Dvaesvdd, &[("epochs", "1"), ("batch_size", "64")], &train);
     assert_eq!((v.meta.vae_latent, v.meta.center.as_ref().map(Vec::len)), (Some(32), Some(32)));
 }
+
+/// Early stopping on OgAE monitors the validation reconstruction alone (the recorded validation
+/// loss equals the kept weights' mean reconstruction score, with λ large enough that the hinge
+/// would show) and never keeps weights from before the schedule switch (the restart itself is
+/// tested in `train::tests`).
+#[test]
+fn ogae_early_stopping_restarts_at_the_schedule_switch() {
+    let all = threes(400);
+    let (train, val) = (all.subset(&(0..300).collect::<Vec<_>>()), all.subset(&(300..400).collect::<Vec<_>>()));
+    let mut h = Hyper::defaults(Method::Ogae);
+    for (k, v) in [("epochs", "7"), ("batch_size", "50"), ("schedule", "expand-then-both:3"), ("lambda", "1000"), ("patience", "2"), ("score", "recon")] {
+        h.set(Method::Ogae, k, v).unwrap();
+    }
+    let model = DeepModel::fit(Method::Ogae, &h, FitData { train: &train, labels: None, val: Some(&val) }, 5, DeviceKind::Cpu, &TrainOptions::default()).unwrap();
+    let losses: Vec<f64> = model.meta.history.iter().map(|r| r.val_loss.expect("validation loss recorded")).collect();
+    assert!(losses.len() > 3, "stopped before the switch: {losses:?}");
+    let best_after = losses[3..].iter().cloned().fold(f64::INFINITY, f64::min);
+    let best_before = losses[..3].iter().cloned().fold(f64::INFINITY, f64::min);
+    let scores = model.score(&val).unwrap();
+    let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+    assert!((mean - best_after).abs() <= 1e-5 * best_after, "kept weights give {mean}; best after the switch {best_after}, before {best_before}: {losses:?}");
+}

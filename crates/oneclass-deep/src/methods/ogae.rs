@@ -193,11 +193,22 @@ impl OgaeLoss {
 }
 
 impl Loss for OgaeLoss {
+    fn objective_changes_at(&self, epoch: usize) -> bool {
+        epoch > 0 && self.schedule.betas(epoch) != self.schedule.betas(epoch - 1)
+    }
+
     fn loss(&mut self, net: &Network, x: Tensor<2>, _labels: &[SemiLabel], epoch: usize, training: bool) -> (Tensor<1>, Tensor<2>) {
         let n = x.dims()[0];
         let device = x.device();
         let z = net.encode(x.clone());
         let recon = per_sample_mse(net.decode(z.clone()), x).mean();
+        if !training {
+            // Validation (early stopping) monitors the reconstruction alone: the expander and
+            // compactor updates are β-weighted partial gradients, so "recon + hinge" is not a
+            // quantity every schedule decreases (the expander raises the hinge on purpose), and
+            // monitoring it stopped expand-then-both before the switch.
+            return (recon, z);
+        }
         let zh = to_host(z.clone().detach());
         let d = zh.len() / n.max(1);
         let betas = self.schedule.betas(epoch);
