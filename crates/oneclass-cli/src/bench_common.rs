@@ -137,7 +137,12 @@ impl<U: Unit + Serialize + DeserializeOwned> UnitStore<U> {
     pub fn push(&mut self, unit: U) -> Result<()> {
         self.units.retain(|u| u.key() != unit.key());
         self.units.push(unit);
-        crate::io::write_text(&self.path, &serde_json::to_string_pretty(self)?)
+        self.save()
+    }
+
+    /// Rewrites the file (compact JSON: stores hold score vectors).
+    pub fn save(&self) -> Result<()> {
+        crate::io::write_text(&self.path, &serde_json::to_string(self)?)
     }
 }
 

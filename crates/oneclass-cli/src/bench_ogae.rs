@@ -15,6 +15,11 @@
 //! Every model: network `ogae-mnist` (Deep SVDD variants and DSPSVDD bias-free), Adam 1e-3,
 //! batch 100, 20 epochs (pre-training 20), early stopping on the `early_stop` split
 //! (patience 3; OgAE monitors the reconstruction and restarts at its schedule's switch).
+//!
+//! Finished networks are kept in OUT/results.json (validation AUROC per row; test scores only
+//! of each row's current choice) and the trained weights in `--models` (default OUT/models),
+//! keyed by a fingerprint of the training data: the two pairs share the normal digit's
+//! training images, so `--pair 3,4` with the 3-vs-8 run's `--models` trains nothing.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -52,6 +57,10 @@ pub struct OgaeBenchArgs {
     /// Paired bootstrap resamples of the test set.
     #[arg(long, default_value_t = 1000)]
     pub resamples: usize,
+    /// Folder of trained networks (default OUT/models). A network is reused when its setting
+    /// and training data match, so the other --pair (same normal digit, same seed) only scores.
+    #[arg(long)]
+    pub models: Option<PathBuf>,
 }
 
 /// The 12 rows of table I, in its order.
@@ -92,12 +101,18 @@ impl Training {
     }
 }
 
-/// Validation and test scores of one table row from one trained network.
+/// One table row from one trained network: its validation AUROC, and its test scores while it
+/// is the row's validation choice (the others are dropped, which keeps results.json small).
 #[derive(Serialize, Deserialize)]
 struct RowScores {
     row: String,
     config: String,
+    #[serde(default)]
+    val_auroc: Option<f64>,
+    /// Validation scores; only files written before `val_auroc` existed hold them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     val: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     test: Vec<f64>,
 }
 
@@ -201,13 +216,42 @@ struct Chosen {
     test: Vec<f64>,
 }
 
-fn consider(best: &mut BTreeMap<&'static str, Chosen>, row: &'static str, config: String, val: &[f64], val_labels: &[u8], test: Vec<f64>) -> Result<()> {
-    let v = oneclass_metrics::auroc(val, val_labels)?;
-    eprintln!("  {row:<12} {config}: validation AUROC {v:.4}");
-    if best.get(row).is_none_or(|c| v > c.val_auroc) {
-        best.insert(row, Chosen { config, val_auroc: v, test });
+/// The validation choice of every row over the finished networks (grid order, so ties keep the
+/// first): row → (unit index, row index within the unit).
+fn choices(store: &UnitStore<TrainedModel>, trainings: &[Training]) -> BTreeMap<String, (usize, usize, f64)> {
+    let mut best: BTreeMap<String, (usize, usize, f64)> = BTreeMap::new();
+    for t in trainings {
+        let Some(u) = store.units.iter().position(|u| u.config == t.config()) else { continue };
+        for (r, rs) in store.units[u].rows.iter().enumerate() {
+            let v = rs.val_auroc.expect("validation AUROC is filled in on open and after training");
+            if best.get(&rs.row).is_none_or(|&(_, _, b)| v > b) {
+                best.insert(rs.row.clone(), (u, r, v));
+            }
+        }
     }
-    Ok(())
+    best
+}
+
+/// Fills in validation AUROCs of files that kept validation scores, and drops the test scores
+/// of every row setting that is not (or no longer) its row's validation choice.
+fn compact(store: &mut UnitStore<TrainedModel>, trainings: &[Training], val_labels: &[u8]) -> Result<()> {
+    for u in &mut store.units {
+        for r in &mut u.rows {
+            if r.val_auroc.is_none() {
+                r.val_auroc = Some(oneclass_metrics::auroc(&r.val, val_labels).with_context(|| format!("results.json: validation scores of {:?}", r.config))?);
+            }
+            r.val = Vec::new();
+        }
+    }
+    let keep: Vec<(usize, usize)> = choices(store, trainings).values().map(|&(u, r, _)| (u, r)).collect();
+    for (ui, u) in store.units.iter_mut().enumerate() {
+        for (ri, r) in u.rows.iter_mut().enumerate() {
+            if !keep.contains(&(ui, ri)) {
+                r.test = Vec::new();
+            }
+        }
+    }
+    store.save()
 }
 
 fn slug(row: &str) -> String {
@@ -242,15 +286,55 @@ fn roc_png(path: &Path, fpr: &[f64], tpr: &[f64]) -> Result<()> {
     Ok(())
 }
 
-/// Restricts MNIST to the first `k` images of each of `digits` (quick mode).
-fn first_of(set: &ImageSet, digits: [u16; 2], k: usize) -> ImageSet {
-    let mut idx: Vec<usize> = digits.iter().flat_map(|&d| set.indices_of_class(d).into_iter().take(k)).collect();
+/// Restricts MNIST to the first `k` images of every digit (quick mode). Every digit, not only
+/// the pair, so that an image's index (which seeds its corruption) does not depend on the pair.
+fn first_of(set: &ImageSet, k: usize) -> ImageSet {
+    let mut idx: Vec<usize> = (0..10).flat_map(|d| set.indices_of_class(d).into_iter().take(k)).collect();
     idx.sort_unstable();
     set.subset(&idx)
 }
 
-/// Trains one network of the grid and scores the validation and test sets for each row it feeds.
-fn train_and_score(t: &Training, config: &str, a: &OgaeBenchArgs, [train, early, val, test]: [&Samples; 4]) -> Result<TrainedModel> {
+/// A trained network and how long its training took (when it was loaded, the original training).
+struct Network {
+    model: DeepModel,
+    seconds: f64,
+    loaded: bool,
+}
+
+/// What `--models` keeps beside each network: its setting and its training time.
+#[derive(Serialize, Deserialize)]
+struct NetworkRecord {
+    config: String,
+    seconds: f64,
+}
+
+/// Fingerprint of everything a network's training depends on besides its setting: the training
+/// and early-stopping images, the seed and the mode.
+fn training_fingerprint(train: &Samples, early: &Samples, seed: u64, quick: bool) -> String {
+    let mut bytes: Vec<u8> = Vec::with_capacity(4 * (train.values.len() + early.values.len()) + 32);
+    for s in [train, early] {
+        bytes.extend((s.n as u64).to_le_bytes());
+        bytes.extend(s.values.iter().flat_map(|v| v.to_le_bytes()));
+    }
+    bytes.extend(seed.to_le_bytes());
+    bytes.push(u8::from(quick));
+    oneclass_deep::fnv64(&bytes)
+}
+
+/// Loads the network of `config` from `dir` when one was trained on the same data, otherwise
+/// trains it and saves it there.
+fn obtain_network(t: &Training, config: &str, a: &OgaeBenchArgs, train: &Samples, early: &Samples, dir: &Path, fingerprint: &str) -> Result<Network> {
+    let stem = format!("{}.{fingerprint}", slug(config));
+    let (model_path, record_path) = (dir.join(format!("{stem}.json")), dir.join(format!("{stem}.train.json")));
+    if record_path.exists() {
+        let record: NetworkRecord = serde_json::from_str(&std::fs::read_to_string(&record_path).with_context(|| format!("{}: cannot read", record_path.display()))?)
+            .with_context(|| format!("{}: expected {{\"config\", \"seconds\"}}", record_path.display()))?;
+        if record.config != config {
+            bail!("{}: field \"config\" is {:?}, expected {config:?}", record_path.display(), record.config);
+        }
+        let model = DeepModel::load(&model_path, DeviceKind::Cpu).with_context(|| format!("loading the trained network {config}"))?;
+        return Ok(Network { model, seconds: record.seconds, loaded: true });
+    }
     let mut h = Hyper::defaults(t.method);
     for (k, v) in shared_settings(t.method, a.quick).iter().map(|(k, v)| (*k, v.as_str())).chain(t.sets.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
         h.set(t.method, k, v).with_context(|| format!("{} {k}={v}", t.method.name()))?;
@@ -258,8 +342,22 @@ fn train_and_score(t: &Training, config: &str, a: &OgaeBenchArgs, [train, early,
     let t0 = Instant::now();
     let mut model = DeepModel::fit(t.method, &h, FitData { train, labels: None, val: Some(early) }, a.seed, DeviceKind::Cpu, &TrainOptions::default()).with_context(|| format!("fitting {config}"))?;
     let seconds = t0.elapsed().as_secs_f64();
+    std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the models folder", dir.display()))?;
+    model.save(&model_path).with_context(|| format!("saving {}", model_path.display()))?;
+    crate::io::write_text(&record_path, &serde_json::to_string(&NetworkRecord { config: config.into(), seconds })?)?;
+    Ok(Network { model, seconds, loaded: false })
+}
+
+/// Scores the validation and test sets for each table row a trained network feeds.
+fn score_rows(t: &Training, config: &str, a: &OgaeBenchArgs, net: Network, [train, val, test]: [&Samples; 3], val_labels: &[u8]) -> Result<TrainedModel> {
+    let Network { mut model, seconds, .. } = net;
     let mut rows = Vec::new();
-    let mut push = |row: &str, config: String, [val, test]: [Vec<f64>; 2]| rows.push(RowScores { row: row.into(), config, val, test });
+    let mut push = |row: &str, config: String, [val, test]: [Vec<f64>; 2]| -> Result<()> {
+        let val_auroc = oneclass_metrics::auroc(&val, val_labels)?;
+        eprintln!("  {row:<12} {config}: validation AUROC {val_auroc:.4}");
+        rows.push(RowScores { row: row.into(), config, val_auroc: Some(val_auroc), val: Vec::new(), test });
+        Ok(())
+    };
     let own = |m: &DeepModel| -> Result<[Vec<f64>; 2]> { Ok([m.score(val)?, m.score(test)?]) };
     match t.method {
         Method::Ae | Method::Vae | Method::Sae => {
@@ -268,25 +366,25 @@ fn train_and_score(t: &Training, config: &str, a: &OgaeBenchArgs, [train, early,
                 Method::Vae => ("VAE recons", "VAE ocsvm"),
                 _ => ("SAE recons", "SAE ocsvm"),
             };
-            push(recons, config.into(), own(&model)?);
+            push(recons, config.into(), own(&model)?)?;
             for nu in LATENT_NUS.iter().take(if a.quick { 1 } else { LATENT_NUS.len() }) {
-                push(ocsvm, format!("{config} ocsvm_nu={nu}"), latent_ocsvm(&model, train, [val, test], nu.parse()?)?);
+                push(ocsvm, format!("{config} ocsvm_nu={nu}"), latent_ocsvm(&model, train, [val, test], nu.parse()?)?)?;
             }
         }
         Method::Ogae => {
             if let Some(log) = model.meta.ogae.as_ref().and_then(|i| i.epochs.last()) {
                 eprintln!("  last epoch: recon {:.5}, OCSVM term {:.5}, SV {:.1} (free {:.1}), degenerate {}/{}, pairwise MSE {:.4}", log.recon, log.ocsvm_term, log.support_vectors, log.free_support_vectors, log.degenerate_batches, log.batches, log.pairwise_mse);
             }
-            push("OgAE ocsvm", config.into(), own(&model)?);
+            push("OgAE ocsvm", config.into(), own(&model)?)?;
             model.meta.hyper.score = AeScore::Recon;
-            push("OgAE recons", config.into(), own(&model)?);
+            push("OgAE recons", config.into(), own(&model)?)?;
         }
         Method::DeepSvdd => {
             let row = if t.sets.iter().any(|(_, v)| v == "soft-boundary") { "s-DSVDD" } else { "h-DSVDD" };
-            push(row, config.into(), own(&model)?);
+            push(row, config.into(), own(&model)?)?;
         }
-        Method::Dspsvdd => push("DSPSVDD", config.into(), own(&model)?),
-        Method::Dvaesvdd => push("DVAESVDD", config.into(), own(&model)?),
+        Method::Dspsvdd => push("DSPSVDD", config.into(), own(&model)?)?,
+        Method::Dvaesvdd => push("DVAESVDD", config.into(), own(&model)?)?,
         other => bail!("{} is not in table I", other.name()),
     }
     Ok(TrainedModel { config: config.into(), seconds, epochs: model.meta.history.len(), rows })
@@ -303,8 +401,8 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
     let mut train_set = load_images(&DatasetName::Mnist, &dir, Split::Train)?;
     let mut test_set = load_images(&DatasetName::Mnist, &dir, Split::Test)?;
     if a.quick {
-        train_set = first_of(&train_set, [normal, anomaly], 400);
-        test_set = first_of(&test_set, [normal, anomaly], 150);
+        train_set = first_of(&train_set, 400);
+        test_set = first_of(&test_set, 150);
     }
     let p = ogae_mnist_c::OgaeParams::new(normal, anomaly, a.seed);
     eprintln!("building the MNIST-C task {normal} vs {anomaly} ({} images to corrupt)…", ogae_mnist_c::total_images(&train_set, &test_set, &p));
@@ -319,27 +417,34 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
         [("pair", format!("{normal},{anomaly}")), ("seed", a.seed.to_string()), ("quick", a.quick.to_string())].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     let mut store: UnitStore<TrainedModel> = UnitStore::open(&a.out, "ogae-mnist-c", settings)?;
     let trainings = grid(a.quick);
+    compact(&mut store, &trainings, &val_y)?;
+    let models_dir = a.models.clone().unwrap_or_else(|| a.out.join("models"));
+    let fingerprint = training_fingerprint(&train, &early, a.seed, a.quick);
     let bar = unit_bar(trainings.len());
     for (i, t) in trainings.iter().enumerate() {
         let config = t.config();
         bar.set_message(config.clone());
         if !store.contains(&config) {
-            let unit = train_and_score(t, &config, &a, [&train, &early, &val, &test])?;
-            bar.suspend(|| eprintln!("[{}/{}] {config}: trained in {:.1} s ({} epochs)", i + 1, trainings.len(), unit.seconds, unit.epochs));
+            let net = obtain_network(t, &config, &a, &train, &early, &models_dir, &fingerprint)?;
+            let verb = if net.loaded { "loaded (trained earlier in" } else { "trained (in" };
+            let unit = score_rows(t, &config, &a, net, [&train, &val, &test], &val_y)?;
+            bar.suspend(|| eprintln!("[{}/{}] {config}: {verb} {:.1} s, {} epochs)", i + 1, trainings.len(), unit.seconds, unit.epochs));
             store.push(unit)?;
+            compact(&mut store, &trainings, &val_y)?;
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
 
-    // Validation choice per row, over the whole grid (in grid order, so ties keep the first).
+    // Validation choice per row, over the whole grid.
     let mut best: BTreeMap<&'static str, Chosen> = BTreeMap::new();
-    for t in &trainings {
-        let unit = store.get(&t.config()).expect("every unit of the grid is finished");
-        for r in &unit.rows {
-            let row = ROWS.iter().copied().find(|x| *x == r.row).with_context(|| format!("results.json: unknown row {:?}", r.row))?;
-            consider(&mut best, row, r.config.clone(), &r.val, &val_y, r.test.clone())?;
+    for (row, (u, r, val_auroc)) in choices(&store, &trainings) {
+        let row = ROWS.iter().copied().find(|x| *x == row).with_context(|| format!("results.json: unknown row {row:?}"))?;
+        let rs = &store.units[u].rows[r];
+        if rs.test.is_empty() {
+            bail!("results.json: the test scores of {:?}, the validation choice of {row}, are missing; remove the file", rs.config);
         }
+        best.insert(row, Chosen { config: rs.config.clone(), val_auroc, test: rs.test.clone() });
     }
     let model_seconds: f64 = store.units.iter().map(|u| u.seconds).sum();
 

@@ -7,7 +7,7 @@
 //! F1 the report gives F1 with as many rows flagged as the test split has anomalies, and the
 //! kept model's validation F1 and AUROC.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use clap::Args;
 use oneclass_data::images::named::{data_dir, load_table, DatasetName};
 use oneclass_data::preprocess::TablePreprocess;
@@ -76,24 +76,6 @@ fn table(s: &SplitSet) -> Result<Samples> {
     }
 }
 
-/// F1 of the anomaly class when the k highest scores are flagged, k = the number of anomalies
-/// (rows tied with the k-th highest score are flagged too). Without ties precision = recall = F1.
-fn f1_top_k(scores: &[f64], labels: &[u8]) -> Result<f64> {
-    if scores.len() != labels.len() {
-        bail!("{} scores for {} labels", scores.len(), labels.len());
-    }
-    let k = labels.iter().filter(|&&y| y == 1).count();
-    if k == 0 {
-        bail!("F1 at the top k needs at least one anomaly");
-    }
-    let mut sorted = scores.to_vec();
-    sorted.sort_by(|a, b| b.total_cmp(a));
-    let threshold = sorted[k - 1];
-    let flagged = scores.iter().filter(|&&s| s >= threshold).count();
-    let hits = scores.iter().zip(labels).filter(|&(&s, &y)| s >= threshold && y == 1).count();
-    Ok(2.0 * hits as f64 / (flagged + k) as f64)
-}
-
 fn preprocess(kind: &str, train: &ndarray::Array2<f64>) -> Result<TablePreprocess> {
     Ok(match kind {
         "standard" => TablePreprocess::fit_standard(train)?,
@@ -147,7 +129,7 @@ pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
                 split_seed,
                 rule: rule_name.clone(),
                 f1: oneclass_metrics::f1_at_contamination(&scores, &y_test, TOP_FRACTION)?,
-                f1_top_k: f1_top_k(&scores, &y_test)?,
+                f1_top_k: oneclass_metrics::f1_top_k(&scores, &y_test)?,
                 auroc: oneclass_metrics::auroc(&scores, &y_test)?,
                 val_f1: oneclass_metrics::f1_at_contamination(&val_scores, &y_val, TOP_FRACTION)?,
                 val_auroc: oneclass_metrics::auroc(&val_scores, &y_val)?,
@@ -210,24 +192,4 @@ pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
     crate::io::write_text(&a.out.join("results.csv"), &csv)?;
     print!("{md}");
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::f1_top_k;
-
-    /// Hand-checked: 3 anomalies, the 3 highest scores hold 2 of them → F1 = 2·2 / (3 + 3).
-    /// Same predictions through scikit-learn's `f1_score([0,1,0,1,1,0], [0,1,1,1,0,0])` = 0.6667.
-    #[test]
-    fn f1_top_k_flags_as_many_rows_as_anomalies() {
-        let scores = [0.1, 0.9, 0.8, 0.7, 0.2, 0.3];
-        let labels = [0, 1, 0, 1, 1, 0];
-        assert!((f1_top_k(&scores, &labels).unwrap() - 4.0 / 6.0).abs() < 1e-15);
-        // A perfect ranking gives 1; a tie at the k-th score flags both tied rows:
-        // flagged 3 (two anomalies + one normal), k = 2 → F1 = 2·2 / (3 + 2) = 0.8.
-        assert_eq!(f1_top_k(&[3.0, 2.0, 1.0], &[1, 1, 0]).unwrap(), 1.0);
-        assert!((f1_top_k(&[3.0, 2.0, 2.0], &[1, 1, 0]).unwrap() - 0.8).abs() < 1e-15);
-        assert!(f1_top_k(&[1.0, 2.0], &[0, 0]).is_err());
-        assert!(f1_top_k(&[1.0], &[0, 1]).is_err());
-    }
 }

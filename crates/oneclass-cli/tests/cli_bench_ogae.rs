@@ -1,6 +1,7 @@
 //! `oneclass bench ogae-mnist-c --quick` on the real MNIST: every row of table I has AUROC,
 //! AUPR and AUROC30 in [0, 1] and a ROC PNG; a second invocation reuses the finished networks
-//! from OUT/results.json and reproduces the same report; another seed is refused for that OUT.
+//! from OUT/results.json and reproduces the same report; another seed is refused for that OUT;
+//! the 3-vs-4 table reuses the 3-vs-8 run's networks (same training data) and trains none.
 
 mod common;
 
@@ -31,11 +32,25 @@ fn quick_ogae_table_resumes_from_finished_networks() {
     let (_, stderr) = common::quick_bench("ogae-mnist-c", &["--resamples", "100"], &data, &out);
     assert!(stderr.contains("continuing: 8 units already done"), "{stderr}");
     let second = read();
+    let stored: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let kept: usize = stored["units"].as_array().unwrap().iter().flat_map(|u| u["rows"].as_array().unwrap()).filter(|r| r.get("test").is_some()).count();
+    assert_eq!(kept, 12, "results.json keeps test scores of the 12 chosen rows only");
     for (row, m) in models {
         for key in ["auroc", "aupr", "auroc30", "config", "val_auroc"] {
             assert_eq!(m[key], second["models"][row][key], "{row} {key}");
         }
     }
+
+    let other = tmp.path().join("ogae-3v4");
+    let models = out.join("models");
+    let (stdout, stderr) = common::quick_bench("ogae-mnist-c", &["--resamples", "100", "--pair", "3,4", "--models", models.to_str().unwrap()], &data, &other);
+    assert!(stdout.contains("table IV"), "{stdout}");
+    assert_eq!(stderr.matches(": loaded (trained earlier").count(), 8, "{stderr}");
+    assert!(!stderr.contains(": trained (in"), "{stderr}");
+    let third: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(other.join("report.json")).unwrap()).unwrap();
+    assert_eq!(third["pair"], serde_json::json!([3, 4]));
+    // The same OgAE network scores both pairs' tests; their test sets differ, so must their AUROCs.
+    assert_ne!(third["models"]["OgAE ocsvm"]["auroc"], first["models"]["OgAE ocsvm"]["auroc"]);
 
     let o = Command::new(env!("CARGO_BIN_EXE_oneclass"))
         .args(["bench", "ogae-mnist-c", "--quick", "--seed", "1", "--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])

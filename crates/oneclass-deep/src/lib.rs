@@ -31,7 +31,7 @@ pub mod train;
 pub use coupled::{ogae_step_overhead, CoupledHyper, LatentScaler, OgaeEpochLog, OgaeInfo, Schedule, ScheduleStep, StepOverhead};
 pub use data::{Samples, SemiLabel};
 pub use error::{DeepError, Result};
-pub use model::{resolve_net, weights_path, DeepModel, DeviceKind, FitData, ModelMeta};
+pub use model::{fnv64, resolve_net, weights_path, DeepModel, DeviceKind, FitData, ModelMeta};
 pub use nn::{ConvNetConfig, MlpNetConfig, NetConfig, Network, NET_NAMES};
 pub use params::{AeScore, Hyper, Method, Objective};
 pub use methods::regularizers::{next_adaptive_weight, variance_threshold, Regularizer};

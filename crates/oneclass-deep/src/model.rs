@@ -126,7 +126,9 @@ pub struct FitData<'a> {
     pub val: Option<&'a Samples>,
 }
 
-fn fnv64(bytes: &[u8]) -> String {
+/// FNV-1a 64-bit hash (hex) of `bytes`: a stable fingerprint of weights and data, the same on
+/// every machine and Rust release (unlike `DefaultHasher`).
+pub fn fnv64(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
     for &b in bytes {
         h ^= b as u64;

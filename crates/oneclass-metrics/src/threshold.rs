@@ -1,4 +1,5 @@
-//! F1 score when a fixed fraction of the samples is flagged as anomalous (PyOD convention).
+//! F1 score when a fixed fraction of the samples is flagged as anomalous (PyOD convention), or
+//! exactly as many as there are anomalies (seed 002's Arrhythmia protocol).
 
 use crate::{check_binary_input, MetricsError};
 
@@ -44,4 +45,37 @@ pub fn f1_at_contamination(
     let predicted = scores.iter().filter(|&&score| score > threshold).count();
     // 2TP / (2TP + FP + FN) with FP + FN = predicted + positives - 2TP; positives > 0.
     Ok(2.0 * true_positives as f64 / (predicted + positives) as f64)
+}
+
+/// F1 of the anomaly class when the k highest scores are flagged, k = the number of anomalies
+/// (rows tied with the k-th highest score are flagged too). Without ties precision = recall = F1.
+pub fn f1_top_k(scores: &[f64], labels: &[u8]) -> Result<f64, MetricsError> {
+    let k = check_binary_input(scores, labels)?;
+    let mut sorted = scores.to_vec();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let threshold = sorted[k - 1];
+    let flagged = scores.iter().filter(|&&s| s >= threshold).count();
+    let hits = scores.iter().zip(labels).filter(|&(&s, &y)| s >= threshold && y == 1).count();
+    Ok(2.0 * hits as f64 / (flagged + k) as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::f1_top_k;
+
+    /// Hand-checked: 3 anomalies, the 3 highest scores hold 2 of them → F1 = 2·2 / (3 + 3).
+    /// Same predictions through scikit-learn's `f1_score([0,1,0,1,1,0], [0,1,1,1,0,0])` = 0.6667.
+    #[test]
+    fn f1_top_k_flags_as_many_rows_as_anomalies() {
+        let scores = [0.1, 0.9, 0.8, 0.7, 0.2, 0.3];
+        let labels = [0, 1, 0, 1, 1, 0];
+        assert!((f1_top_k(&scores, &labels).unwrap() - 4.0 / 6.0).abs() < 1e-15);
+        // A perfect ranking gives 1; a tie at the k-th score flags both tied rows:
+        // flagged 3 (two anomalies + one normal), k = 2 → F1 = 2·2 / (3 + 2) = 0.8.
+        assert_eq!(f1_top_k(&[3.0, 2.0, 1.0], &[1, 1, 0]).unwrap(), 1.0);
+        assert!((f1_top_k(&[3.0, 2.0, 2.0], &[1, 1, 0]).unwrap() - 0.8).abs() < 1e-15);
+        assert!(f1_top_k(&[1.0, 2.0], &[0, 0]).is_err());
+        assert!(f1_top_k(&[1.0], &[0, 1]).is_err());
+        assert!(f1_top_k(&[f64::NAN, 1.0], &[0, 1]).is_err());
+    }
 }
