@@ -52,6 +52,9 @@ pub fn collapse_flagged(first: f64, spread: f64) -> bool {
 }
 
 /// Per column of the row-major `[rows, k]` batch `z`: Σ_i (z_iq − mean_q)².
+/// Training steps whose losses and codes are read back to the host together.
+const HOST_READ_EVERY: usize = 16;
+
 pub(crate) fn within_batch_squares(z: &[f64], k: usize) -> Vec<f64> {
     let rows = (z.len() / k.max(1)).max(1) as f64;
     let mut mean = vec![0.0; k];
@@ -316,28 +319,40 @@ pub(crate) fn train_phase(
         let mut total = 0.0;
         // Per latent dimension: Σ over batches of Σ_i (z_i − batch mean)².
         let mut within: Vec<f64> = Vec::new();
-        for chunk in order.chunks(phase.batch_size) {
+        // Each step's loss and codes stay on the device until HOST_READ_EVERY steps have
+        // gathered (one read instead of one per step: every read waits for a GPU's queue).
+        let mut pending: Vec<(Tensor<1>, Tensor<2>, usize)> = Vec::new();
+        let batches = order.len().div_ceil(phase.batch_size);
+        for (b, chunk) in order.chunks(phase.batch_size).enumerate() {
             let x = train.batch(chunk, device);
             let lab: Vec<SemiLabel> = chunk.iter().map(|&i| labels[i]).collect();
             let (l, z) = loss.loss(&net, x, &lab, epoch, true);
-            let value = to_host1(l.clone().detach())[0];
-            if !value.is_finite() {
-                bar.abandon();
-                return Err(DeepError::Diverged { epoch, loss: value });
-            }
-            let z = to_host(z.detach());
-            let k = z.len() / chunk.len();
-            if within.is_empty() {
-                within = vec![0.0; k];
-            }
-            for (w, s) in within.iter_mut().zip(within_batch_squares(&z, k)) {
-                *w += s;
-            }
+            pending.push((l.clone().detach(), z.detach(), chunk.len()));
             let grads = GradientsParams::from_grads(l.backward(), &net);
             net = optim.step(lr, net, grads);
             loss.after_step(epoch);
-            total += value * chunk.len() as f64;
             bar.inc(1);
+            if pending.len() < HOST_READ_EVERY && b + 1 < batches {
+                continue;
+            }
+            let shapes: Vec<([usize; 2], usize)> = pending.iter().map(|(_, z, m)| (z.dims(), *m)).collect();
+            let (ls, zs): (Vec<Tensor<1>>, Vec<Tensor<2>>) = pending.drain(..).map(|(l, z, _)| (l, z)).unzip();
+            let (values, codes) = (to_host1(Tensor::cat(ls, 0)), to_host(Tensor::cat(zs, 0)));
+            let mut offset = 0;
+            for (value, ([rows, k], m)) in values.into_iter().zip(shapes) {
+                if !value.is_finite() {
+                    bar.abandon();
+                    return Err(DeepError::Diverged { epoch, loss: value });
+                }
+                if within.is_empty() {
+                    within = vec![0.0; k];
+                }
+                for (w, s) in within.iter_mut().zip(within_batch_squares(&codes[offset..offset + rows * k], k)) {
+                    *w += s;
+                }
+                offset += rows * k;
+                total += value * m as f64;
+            }
             let rate = bar.position() as f64 * phase.batch_size as f64 / bar.elapsed().as_secs_f64().max(1e-9);
             bar.set_message(format!("loss {:.6} {:.0} samples/s", total / n as f64, rate));
         }
