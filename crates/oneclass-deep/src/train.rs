@@ -28,7 +28,8 @@ pub(crate) trait Loss {
     /// Called after each optimizer step (the soft-boundary radius update).
     fn after_step(&mut self, _epoch: usize) {}
     /// Whether the objective at `epoch` differs from the one before (a schedule switch); early
-    /// stopping then starts afresh, so weights from before the switch cannot be kept as "best".
+    /// stopping then starts afresh, so weights from before the switch cannot be kept as "best",
+    /// and it never stops a phase before its last switch.
     fn objective_changes_at(&self, _epoch: usize) -> bool {
         false
     }
@@ -381,7 +382,10 @@ pub(crate) fn train_phase(
                 since_best = 0;
             } else {
                 since_best += 1;
-                if since_best >= phase.patience {
+                // Never stop before the method's last objective (e.g. OgAE's expand-then-both
+                // switch, the soft-boundary radius after its warm-up): that one was never trained.
+                let objective_ahead = (epoch + 1..phase.epochs).any(|e| loss.objective_changes_at(e));
+                if since_best >= phase.patience && !objective_ahead {
                     stopped_early = true;
                 }
             }
@@ -464,5 +468,37 @@ mod tests {
         let best_after = val[3..].iter().cloned().fold(f64::INFINITY, f64::min);
         let kept = evaluate(&net, &mut AeLoss, &data, &zeros, 16, 5, &device.clone().without_autodiff());
         assert!((kept - best_after).abs() <= 1e-6 * best_after, "kept weights give {kept}, best after the switch {best_after}: {val:?}");
+    }
+
+    /// Validation that never improves after epoch 0 would stop at epoch 2 (patience 2); a switch
+    /// at epoch 5 must be reached first, and the phase then stops 2 epochs after it.
+    #[test]
+    fn early_stopping_waits_for_the_last_objective() {
+        struct Worsening {
+            switch: usize,
+        }
+        impl Loss for Worsening {
+            fn loss(&mut self, net: &Network, x: Tensor<2>, labels: &[SemiLabel], epoch: usize, training: bool) -> (Tensor<1>, Tensor<2>) {
+                let (l, z) = AeLoss.loss(net, x, labels, epoch, training);
+                if training {
+                    return (l, z);
+                }
+                (l.mul_scalar(0.0).add_scalar(epoch as f64), z)
+            }
+            fn objective_changes_at(&self, epoch: usize) -> bool {
+                epoch == self.switch
+            }
+        }
+        let device = crate::model::DeviceKind::Cpu.device().unwrap().autodiff();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let data = Samples::new((0..32 * 8).map(|_| rng.random::<f32>()).collect(), 32, vec![8]).unwrap();
+        let cfg = NetConfig::default_for(&[8]).unwrap();
+        let zeros = vec![0; data.n];
+        let phase = PhaseConfig { name: "train".into(), lr: 1e-3, epochs: 12, milestones: vec![], batch_size: 16, weight_decay: 0.0, patience: 2, seed: 1 };
+        for (switch, epochs_run) in [(usize::MAX, 3), (5, 8)] {
+            let net = crate::model::build(&cfg, &cfg, Some(cfg.rep_dim()), false, &mut rng, &device);
+            let (_, history) = train_phase(net, &mut Worsening { switch }, &data, &zeros, Some((&data, &zeros)), &phase, &TrainOptions::default(), &device).unwrap();
+            assert_eq!(history.len(), epochs_run, "switch at {switch}");
+        }
     }
 }

@@ -101,6 +101,11 @@ impl Loss for SadLoss {
         }
     }
 
+    /// The radius starts to move after the warm-up: from then on the loss is eq. 3 proper.
+    fn objective_changes_at(&self, epoch: usize) -> bool {
+        self.objective == Objective::SoftBoundary && epoch == self.warm_up_epochs && epoch > 0
+    }
+
     fn state(&self) -> serde_json::Value {
         serde_json::json!({ "center": self.center, "radius2": self.radius2 })
     }

@@ -68,6 +68,11 @@ impl Loss for SvddLoss {
         }
     }
 
+    /// The radius starts to move after the warm-up: from then on the loss is eq. 3 proper.
+    fn objective_changes_at(&self, epoch: usize) -> bool {
+        self.objective == Objective::SoftBoundary && epoch == self.warm_up_epochs && epoch > 0
+    }
+
     fn state(&self) -> serde_json::Value {
         serde_json::json!({ "center": self.center, "radius2": self.radius2 })
     }
@@ -117,6 +122,16 @@ pub(crate) fn center_from_codes(codes: &[f64], dim: usize, eps: f64) -> Vec<f32>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Soft-boundary Deep SVDD's objective changes when the radius starts to move (early
+    /// stopping must reach that epoch); one-class Deep SVDD's never does.
+    #[test]
+    fn soft_boundary_objective_changes_after_the_warm_up() {
+        let soft = SvddLoss::new(vec![0.0; 2], Objective::SoftBoundary, 0.1, 10);
+        assert!(soft.objective_changes_at(10) && !soft.objective_changes_at(9) && !soft.objective_changes_at(11));
+        let hard = SvddLoss::new(vec![0.0; 2], Objective::OneClass, 0.1, 10);
+        assert!(!(0..20).any(|e| hard.objective_changes_at(e)));
+    }
 
     /// NumPy: np.quantile([3, 1, 4, 1, 5], 0.9) = 4.6; np.quantile(.., 0.5) = 3.
     #[test]
