@@ -309,8 +309,8 @@ struct NetworkRecord {
 }
 
 /// Fingerprint of everything a network's training depends on besides its setting: the training
-/// and early-stopping images, the seed, the mode and oneclass's version (training code changes
-/// within one version are not seen: remove the models folder after changing it).
+/// and early-stopping images, the seed and the mode. Not the training code: remove the models
+/// folder after upgrading oneclass.
 fn training_fingerprint(train: &Samples, early: &Samples, seed: u64, quick: bool) -> String {
     let mut bytes: Vec<u8> = Vec::with_capacity(4 * (train.values.len() + early.values.len()) + 32);
     for s in [train, early] {
@@ -319,7 +319,6 @@ fn training_fingerprint(train: &Samples, early: &Samples, seed: u64, quick: bool
     }
     bytes.extend(seed.to_le_bytes());
     bytes.push(u8::from(quick));
-    bytes.extend(env!("CARGO_PKG_VERSION").as_bytes());
     oneclass_deep::fnv64(&bytes)
 }
 

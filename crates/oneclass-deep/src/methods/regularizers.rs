@@ -165,6 +165,10 @@ impl<L: Loss> Loss for Regularized<L> {
         self.inner.after_step(epoch);
     }
 
+    fn objective_changes_at(&self, epoch: usize) -> bool {
+        self.inner.objective_changes_at(epoch)
+    }
+
     fn state(&self) -> serde_json::Value {
         if self.kind == Regularizer::None {
             return self.inner.state();
@@ -337,5 +341,8 @@ mod tests {
         let b = to_host1(wrapped.loss(&net, batch(&dev), &[0; 6], 0, true).0)[0];
         assert_eq!(a.to_bits(), b.to_bits());
         assert_eq!(plain.state(), wrapped.state());
+        // The inner loss's schedule shows through (soft-boundary: the radius after the warm-up).
+        let soft = Regularized::new(SvddLoss::new(vec![0.2; 8], Objective::SoftBoundary, 0.1, 10), &hyper("variance", "adaptive"), 1).unwrap();
+        assert!(soft.objective_changes_at(10) && !soft.objective_changes_at(9));
     }
 }
