@@ -135,9 +135,14 @@ impl<U: Unit + Serialize + DeserializeOwned> UnitStore<U> {
 
     /// Adds a finished unit and rewrites the file.
     pub fn push(&mut self, unit: U) -> Result<()> {
+        self.insert(unit);
+        self.save()
+    }
+
+    /// Adds (or replaces) a finished unit without writing; `save` follows.
+    pub fn insert(&mut self, unit: U) {
         self.units.retain(|u| u.key() != unit.key());
         self.units.push(unit);
-        self.save()
     }
 
     /// Rewrites the file (compact JSON: stores hold score vectors).

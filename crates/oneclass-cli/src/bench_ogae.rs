@@ -232,8 +232,8 @@ fn choices(store: &UnitStore<TrainedModel>, trainings: &[Training]) -> BTreeMap<
     best
 }
 
-/// Fills in validation AUROCs of files that kept validation scores, and drops the test scores
-/// of every row setting that is not (or no longer) its row's validation choice.
+/// Fills in validation AUROCs of files that kept validation scores, drops the test scores of
+/// every row setting that is not (or no longer) its row's validation choice, and saves.
 fn compact(store: &mut UnitStore<TrainedModel>, trainings: &[Training], val_labels: &[u8]) -> Result<()> {
     for u in &mut store.units {
         for r in &mut u.rows {
@@ -430,7 +430,7 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
             let verb = if net.loaded { "loaded (trained earlier in" } else { "trained (in" };
             let unit = score_rows(t, &config, &a, net, [&train, &val, &test], &val_y)?;
             bar.suspend(|| eprintln!("[{}/{}] {config}: {verb} {:.1} s, {} epochs)", i + 1, trainings.len(), unit.seconds, unit.epochs));
-            store.push(unit)?;
+            store.insert(unit);
             compact(&mut store, &trainings, &val_y)?;
         }
         bar.inc(1);
