@@ -126,9 +126,9 @@ impl<L: Loss> Regularized<L> {
         Ok(Self { inner, kind: hyper.regularizer, weight, c, d0: hyper.var_d0, every: hyper.var_every, seed, rng: ChaCha8Rng::seed_from_u64(seed) })
     }
 
-    /// The regulariser's loss on the batch codes `z`; `training` draws fresh labels from the
-    /// run's stream, validation uses a fixed stream so that it changes no state.
-    fn reg_loss(&mut self, net: &Network, z: Tensor<2>, epoch: usize, training: bool) -> Option<Tensor<1>> {
+    /// The regulariser's loss on the batch codes `z` (training only: noise labels come fresh
+    /// from the run's stream).
+    fn reg_loss(&mut self, net: &Network, z: Tensor<2>, epoch: usize) -> Option<Tensor<1>> {
         match self.kind {
             Regularizer::None => None,
             Regularizer::Variance => Some(variance_hinge(z, variance_threshold(self.d0, self.every, epoch))),
@@ -136,9 +136,7 @@ impl<L: Loss> Regularized<L> {
                 let head = net.head.as_ref().expect("the noise regulariser's network has a head");
                 let logits = head.forward(z);
                 let count = logits.dims().iter().product::<usize>();
-                let mut fixed = ChaCha8Rng::seed_from_u64(self.seed ^ 0x9e37_79b9_7f4a_7c15);
-                let rng = if training { &mut self.rng } else { &mut fixed };
-                let targets: Vec<f32> = (0..count).map(|_| if rng.random_bool(0.5) { 1.0 } else { 0.0 }).collect();
+                let targets: Vec<f32> = (0..count).map(|_| if self.rng.random_bool(0.5) { 1.0 } else { 0.0 }).collect();
                 Some(random_label_bce(logits, targets))
             }
         }
@@ -148,15 +146,20 @@ impl<L: Loss> Regularized<L> {
 impl<L: Loss> Loss for Regularized<L> {
     fn loss(&mut self, net: &Network, x: Tensor<2>, labels: &[SemiLabel], epoch: usize, training: bool) -> (Tensor<1>, Tensor<2>) {
         let (base, z) = self.inner.loss(net, x, labels, epoch, training);
-        let Some(reg) = self.reg_loss(net, z.clone(), epoch, training) else {
+        // Validation measures the method's own objective. The regulariser is a training aid
+        // whose threshold d_t and weight c_t move every few steps; with it, validation losses
+        // of different epochs would not be comparable and early stopping would chase the
+        // schedule instead of the fit.
+        if !training {
+            return (base, z);
+        }
+        let Some(reg) = self.reg_loss(net, z.clone(), epoch) else {
             return (base, z);
         };
-        if training {
-            if let RegWeight::Adaptive { alpha, beta } = self.weight {
-                let l_svdd = to_host1(base.clone().detach())[0];
-                let l_reg = to_host1(reg.clone().detach())[0];
-                self.c = next_adaptive_weight(self.c, l_svdd, l_reg, alpha, beta);
-            }
+        if let RegWeight::Adaptive { alpha, beta } = self.weight {
+            let l_svdd = to_host1(base.clone().detach())[0];
+            let l_reg = to_host1(reg.clone().detach())[0];
+            self.c = next_adaptive_weight(self.c, l_svdd, l_reg, alpha, beta);
         }
         (base + reg.mul_scalar(self.c), z)
     }
@@ -327,6 +330,29 @@ mod tests {
                 assert!(rel_close(got, want, 1e-5), "{reg}/{weight} step {step}: {got} vs {want}");
                 assert!(rel_close(loss.c, c_hand, 1e-5), "{reg}/{weight} c {} vs {c_hand}", loss.c);
             }
+        }
+    }
+
+    /// Validation (training = false) is the inner Deep SVDD loss alone, at any epoch of the
+    /// d_t schedule and any c_t, and changes no state; training adds c_t·L_reg (> 0 here).
+    #[test]
+    fn validation_is_the_inner_objective() {
+        let dev = Device::flex().autodiff();
+        let net = net_with_head(7, &dev);
+        let mut plain = SvddLoss::new(vec![0.2; 8], Objective::OneClass, 0.1, 0);
+        let want = to_host1(plain.loss(&net, batch(&dev), &[0; 6], 0, false).0)[0];
+        for (reg, weight) in [("variance", "adaptive"), ("variance", "0.7"), ("noise", "adaptive"), ("noise", "2.5")] {
+            let mut h = hyper(reg, weight);
+            h.set(Method::DeepSvdd, "var_d0", "1000").unwrap(); // keeps the variance hinge active
+            let mut loss = Regularized::new(SvddLoss::new(vec![0.2; 8], Objective::OneClass, 0.1, 0), &h, 5).unwrap();
+            let trained = to_host1(loss.loss(&net, batch(&dev), &[0; 6], 0, true).0)[0];
+            assert!(trained > want * (1.0 + 1e-6), "{reg}/{weight}: training {trained} should exceed the inner {want}");
+            let before = loss.state();
+            for epoch in [0, 3, 7] {
+                let got = to_host1(loss.loss(&net, batch(&dev), &[0; 6], epoch, false).0)[0];
+                assert_eq!(got.to_bits(), want.to_bits(), "{reg}/{weight} epoch {epoch}");
+            }
+            assert_eq!(loss.state(), before, "{reg}/{weight}: validation changed the state");
         }
     }
 
