@@ -1,5 +1,5 @@
 //! `oneclass bench ogae-mnist-c --quick` on the real MNIST: every row of table I has AUROC,
-//! AUPR and AUROC30 in [0, 1] and a ROC PNG; a second invocation reuses the finished networks
+//! AUPR and AUROC30 in [0, 1], an AUROC per test corruption and a ROC PNG; a second invocation reuses the finished networks
 //! from OUT/results.json and reproduces the same report; another seed is refused for that OUT;
 //! the 3-vs-4 table reuses the 3-vs-8 run's networks (same training data) and trains none.
 
@@ -25,6 +25,11 @@ fn quick_ogae_table_resumes_from_finished_networks() {
             let v = m[key].as_f64().unwrap_or(f64::NAN);
             assert!((0.0..=1.0).contains(&v), "{row} {key} = {v}");
         }
+        let within = m["auroc_by_corruption"].as_object().unwrap();
+        let mut names: Vec<&str> = within.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["brightness", "canny_edges", "stripe"], "{row}");
+        assert!(within.values().all(|v| (0.0..=1.0).contains(&v.as_f64().unwrap_or(f64::NAN))), "{row}: {within:?}");
         let png = std::fs::read(out.join(m["roc_png"].as_str().unwrap())).unwrap();
         assert_eq!(&png[1..4], b"PNG", "{row}");
     }

@@ -13,7 +13,7 @@ mod threshold;
 
 pub use error::MetricsError;
 pub use precision::average_precision;
-pub use roc::{auroc, auroc30, partial_auroc, roc_curve, RocCurve};
+pub use roc::{auroc, auroc30, auroc_within_groups, partial_auroc, roc_curve, RocCurve};
 pub use threshold::{f1_at_contamination, f1_top_k};
 
 use serde::{Deserialize, Serialize};

@@ -159,3 +159,22 @@ pub fn partial_auroc(scores: &[f64], labels: &[u8], max_fpr: f64) -> Result<f64,
 pub fn auroc30(scores: &[f64], labels: &[u8]) -> Result<f64, MetricsError> {
     partial_auroc(scores, labels, 0.3)
 }
+
+/// AUROC within each group of samples (e.g. each corruption of a domain-shift test set), as
+/// `(group, auroc)` in ascending group order. A pooled AUROC also ranks groups against each
+/// other; this separates that from the ranking inside a group.
+pub fn auroc_within_groups(scores: &[f64], labels: &[u8], groups: &[i64]) -> Result<Vec<(i64, f64)>, MetricsError> {
+    if groups.len() != scores.len() {
+        return Err(MetricsError::InvalidParameter(format!("{} group ids for {} scores; expected one per score", groups.len(), scores.len())));
+    }
+    check_binary_input(scores, labels)?;
+    let mut ids = groups.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.into_iter()
+        .map(|g| {
+            let (s, y): (Vec<f64>, Vec<u8>) = (0..scores.len()).filter(|&i| groups[i] == g).map(|i| (scores[i], labels[i])).unzip();
+            auroc(&s, &y).map(|a| (g, a)).map_err(|e| MetricsError::InvalidParameter(format!("group {g}: {e}")))
+        })
+        .collect()
+}

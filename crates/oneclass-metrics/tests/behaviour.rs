@@ -197,3 +197,20 @@ fn bootstrap_validates_its_input() {
     assert_eq!(tiny.metric_full, vec![1.0, 0.0]);
     assert_eq!(tiny.p_values, vec![1.0, 0.0]);
 }
+
+/// Per-group AUROC by hand: group 7 has pairs (0.35 > 0.1, 0.35 < 0.4, 0.8 > both) = 3/4;
+/// group 2's only anomaly is below both normals = 0; pooled it is another number (5/12
+/// here), which is why the groups are reported apart. Bad groups name the problem.
+#[test]
+fn auroc_within_groups_by_hand() {
+    let scores = [0.1, 5.0, 0.4, 6.0, 0.35, 7.0, 0.8];
+    let labels = [0, 1, 0, 0, 1, 0, 1];
+    let groups = [7, 2, 7, 2, 7, 2, 7];
+    let got = auroc_within_groups(&scores, &labels, &groups).unwrap();
+    assert_eq!(got, vec![(2, 0.0), (7, 0.75)]);
+    assert!((auroc(&scores, &labels).unwrap() - 5.0 / 12.0).abs() < 1e-12);
+    let err = auroc_within_groups(&scores, &labels, &groups[..6]).unwrap_err().to_string();
+    assert!(err.contains("6 group ids for 7 scores"), "{err}");
+    let err = auroc_within_groups(&scores, &labels, &[7, 2, 7, 2, 7, 3, 7]).unwrap_err().to_string();
+    assert!(err.contains("group 3") && err.contains("only one class"), "{err}");
+}
