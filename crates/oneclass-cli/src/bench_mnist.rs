@@ -161,6 +161,8 @@ pub fn run(a: MnistOvrArgs) -> Result<()> {
         report.mean_auroc = Some(report.classes.iter().map(|r| r.auroc).sum::<f64>() / report.classes.len() as f64);
         write_report(&a.run.out, &report)?;
     }
+    // Again at the end, so that a finished (or merged) results.json always has its table.
+    write_report(&a.run.out, &report)?;
     print!("{}", std::fs::read_to_string(a.run.out.join("table.md"))?);
     Ok(())
 }
