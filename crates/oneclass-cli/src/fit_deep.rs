@@ -90,7 +90,7 @@ struct Loaded {
 }
 
 fn npy_to_samples(a: &NpyArray, path: &Path) -> Result<(Samples, Option<Array2<f64>>)> {
-    let values = a.to_f64();
+    let values = a.to_model_values();
     let n = a.shape.first().copied().unwrap_or(0);
     match a.shape.len() {
         2 => {

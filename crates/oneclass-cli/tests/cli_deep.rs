@@ -159,3 +159,45 @@ fn image_preprocessing_is_saved_and_applied_when_scoring() {
     let o = oneclass(&["fit", "deep-svdd", "--train", table.to_str().unwrap(), "--model", tmp.path().join("x.json").to_str().unwrap(), "--preprocess", "gcn-minmax", "--quiet"]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("images"));
 }
+
+/// `oneclass data protocol` writes images as uint8 pixels; `fit` and `score` must read them in
+/// [0, 1] like float image files and named datasets. Before, they were read as 0–255, so a
+/// model trained by a benchmark (on [0, 1]) scored such a file as one constant.
+#[test]
+fn eight_bit_image_files_read_like_float_images_in_fit_and_score() {
+    let tmp = tempfile::tempdir().unwrap();
+    let set = load_images(&DatasetName::Mnist, &data_dir(), Split::Train).unwrap();
+    let mut idx: Vec<usize> = set.indices_of_class(1).into_iter().take(150).collect();
+    idx.extend(set.indices_of_class(0).into_iter().take(50));
+    let sub = set.subset(&idx);
+    let (n, shape) = (idx.len(), vec![idx.len(), 1, 28, 28]);
+    let bytes = tmp.path().join("u8.npz");
+    write_npz(&bytes, &[("X", &NpyArray::from_u8(shape.clone(), sub.pixels.clone()).unwrap())]).unwrap();
+    let floats = tmp.path().join("f32.npy");
+    oneclass_data::write_npy(&floats, &NpyArray::from_f32(shape, sub.to_f32().into_raw_vec_and_offset().0).unwrap()).unwrap();
+
+    let fit = |train: &Path, model: &Path| {
+        let mut args = vec!["fit", "ae", "--train", train.to_str().unwrap(), "--model", model.to_str().unwrap(), "--seed", "1", "--quiet"];
+        for s in ["epochs=1", "batch_size=50", "net=ogae-mnist"] {
+            args.extend(["--set", s]);
+        }
+        ok(&oneclass(&args));
+    };
+    let score = |model: &Path, input: &Path, out: &str| -> Vec<f64> {
+        let out = tmp.path().join(out);
+        ok(&oneclass(&["score", "--model", model.to_str().unwrap(), "--input", input.to_str().unwrap(), "--output", out.to_str().unwrap()]));
+        read_npy(&out).unwrap().to_f64()
+    };
+    let (from_bytes, from_floats) = (tmp.path().join("a.json"), tmp.path().join("b.json"));
+    fit(&bytes, &from_bytes);
+    fit(&floats, &from_floats);
+    let reference = score(&from_floats, &floats, "ref.npy");
+    assert_eq!(reference.len(), n);
+    for (model, input, out) in [(&from_floats, &bytes, "1.npy"), (&from_bytes, &floats, "2.npy"), (&from_bytes, &bytes, "3.npy")] {
+        let got = score(model, input, out);
+        assert!(got.iter().zip(&reference).all(|(a, b)| (a - b).abs() <= 1e-6 * b.abs().max(1e-3)), "{out}: {:?} vs {:?}", &got[..3], &reference[..3]);
+    }
+    // Not a constant: the reconstruction error separates the 0s from the 1s it was trained among.
+    let spread = reference.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - reference.iter().cloned().fold(f64::INFINITY, f64::min);
+    assert!(spread > 1e-3, "scores span only {spread}");
+}

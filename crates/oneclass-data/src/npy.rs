@@ -301,6 +301,23 @@ impl NpyArray {
     pub fn to_f64(&self) -> Vec<f64> {
         self.data.to_f64()
     }
+
+    /// Whether this is a stack of 8-bit images (uint8, N×H×W or N×C×H×W), as `oneclass data
+    /// protocol` writes them.
+    pub fn is_8bit_images(&self) -> bool {
+        self.ndim() >= 3 && self.dtype() == DType::U8
+    }
+
+    /// The values a model reads, in C order: 8-bit image pixels 0–255 become value / 255 in
+    /// [0, 1], the range of every other image path (named datasets, float image files);
+    /// anything else (tables, float images) is taken as it is.
+    pub fn to_model_values(&self) -> Vec<f64> {
+        let mut v = self.to_f64();
+        if self.is_8bit_images() {
+            v.iter_mut().for_each(|x| *x /= 255.0);
+        }
+        v
+    }
 }
 
 /// Product of the shape, `None` on overflow.

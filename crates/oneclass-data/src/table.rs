@@ -207,8 +207,8 @@ fn container_labels(
     Ok(y)
 }
 
-/// Turns an array into a rows × features matrix: 2-D as is, ≥3-D flattened per row,
-/// with every value checked finite.
+/// Turns an array into a rows × features matrix: 2-D as is, ≥3-D flattened per row (8-bit
+/// images scaled to [0, 1], see [`NpyArray::to_model_values`]), with every value checked finite.
 pub fn array_to_matrix(path: &Path, field: &str, a: &NpyArray) -> Result<Array2<f64>, DataError> {
     let (rows, cols) = match a.shape.len() {
         0 | 1 => {
@@ -240,7 +240,7 @@ pub fn array_to_matrix(path: &Path, field: &str, a: &NpyArray) -> Result<Array2<
             ),
         });
     }
-    let values = a.to_f64();
+    let values = a.to_model_values();
     if let Some(i) = values.iter().position(|v| !v.is_finite()) {
         return Err(DataError::NonFinite {
             path: path.to_path_buf(),

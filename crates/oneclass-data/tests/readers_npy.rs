@@ -297,3 +297,20 @@ fn constructors_check_the_shape() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn eight_bit_images_are_read_in_unit_range_and_tables_as_they_are() {
+    let images = NpyArray::from_u8(vec![2, 1, 2, 2], vec![0, 51, 255, 102, 1, 2, 3, 4]).unwrap();
+    assert!(images.is_8bit_images());
+    let v = images.to_model_values();
+    assert_eq!(v[..4], [0.0, 0.2, 1.0, 0.4]);
+    assert_eq!(v[4], 1.0 / 255.0);
+    let gray = NpyArray::from_u8(vec![1, 2, 2], vec![255, 0, 0, 255]).unwrap();
+    assert_eq!(gray.to_model_values(), vec![1.0, 0.0, 0.0, 1.0]);
+    // A uint8 table (2-D) holds counts or codes, not pixels.
+    let table = NpyArray::from_u8(vec![2, 2], vec![0, 7, 255, 3]).unwrap();
+    assert!(!table.is_8bit_images());
+    assert_eq!(table.to_model_values(), vec![0.0, 7.0, 255.0, 3.0]);
+    let floats = NpyArray::from_f32(vec![1, 1, 1, 2], vec![0.5, 3.0]).unwrap();
+    assert_eq!(floats.to_model_values(), vec![0.5, 3.0]);
+}

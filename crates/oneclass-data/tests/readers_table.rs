@@ -58,7 +58,7 @@ fn npy_tables_need_two_or_more_dimensions_rows_and_columns() {
 
 #[test]
 fn image_arrays_are_flattened_per_row() {
-    // N×C×H×W = 3×2×2×2 → 3×8 in C order.
+    // N×C×H×W = 3×2×2×2 → 3×8 in C order; uint8 pixels read in [0, 1].
     let raw = read_npy(&fixture("u8_images_nchw.npy")).unwrap();
     let NpyData::U8(bytes) = &raw.data else {
         panic!("dtype")
@@ -66,7 +66,7 @@ fn image_arrays_are_flattened_per_row() {
     let t = read_table(&fixture("u8_images_nchw.npy"), &opts()).unwrap();
     assert_eq!(t.x.dim(), (3, 8));
     for (i, v) in t.x.iter().enumerate() {
-        assert_eq!(*v, f64::from(bytes[i]));
+        assert_eq!(*v, f64::from(bytes[i]) / 255.0);
     }
 }
 
