@@ -168,13 +168,15 @@ pub fn auroc_within_groups(scores: &[f64], labels: &[u8], groups: &[i64]) -> Res
         return Err(MetricsError::InvalidParameter(format!("{} group ids for {} scores; expected one per score", groups.len(), scores.len())));
     }
     check_binary_input(scores, labels)?;
-    let mut ids = groups.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.into_iter()
-        .map(|g| {
-            let (s, y): (Vec<f64>, Vec<u8>) = (0..scores.len()).filter(|&i| groups[i] == g).map(|i| (scores[i], labels[i])).unzip();
-            auroc(&s, &y).map(|a| (g, a)).map_err(|e| MetricsError::InvalidParameter(format!("group {g}: {e}")))
-        })
+    // One pass to bucket the samples, so many groups cost no more than a few.
+    let mut members: std::collections::BTreeMap<i64, (Vec<f64>, Vec<u8>)> = std::collections::BTreeMap::new();
+    for ((&g, &s), &y) in groups.iter().zip(scores).zip(labels) {
+        let (gs, gy) = members.entry(g).or_default();
+        gs.push(s);
+        gy.push(y);
+    }
+    members
+        .into_iter()
+        .map(|(g, (s, y))| auroc(&s, &y).map(|a| (g, a)).map_err(|e| MetricsError::InvalidParameter(format!("group {g}: {e}"))))
         .collect()
 }
