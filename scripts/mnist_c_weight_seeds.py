@@ -1,4 +1,4 @@
-"""Summarises scripts/ogae_weight_seeds.sh: pooled and per-corruption AUROC per network, and the
+"""Summarises scripts/mnist_c_weight_seeds.sh: pooled and per-corruption AUROC per network, and the
 mean ± std over weight seeds of each setting on each pair. Writes OUT/table.md, OUT/results.csv."""
 import csv
 import glob
@@ -14,7 +14,7 @@ splits = {p: {s: np.load(f"{out}/mc3{p}/{s}.npz") for s in ("val", "test")} for 
 names = json.load(open(f"{out}/mc34/manifest.json"))["value_names"]["corruption"]
 rows = []
 for f in sorted(glob.glob(f"{out}/scores/*-test.npy")):
-    stem = os.path.basename(f)[: -len("-test.npy")]  # chosen-3v4-seed1-3v8
+    stem = os.path.basename(f)[: -len("-test.npy")]  # ogae-chosen-3v4-seed1-3v8
     setting, seed, pair = stem.rsplit("-", 2)
     p = pair[-1]
     test, val = np.load(f), np.load(f.replace("-test.npy", "-val.npy"))
@@ -27,7 +27,7 @@ with open(f"{out}/results.csv", "w", newline="") as fh:
     w.writeheader()
     w.writerows(rows)
 corr = [k[5:] for k in rows[0] if k.startswith("test_") and k != "test_auroc"]
-md = ["OgAE ocsvm: weight-seed spread of the validation-chosen settings (protocol seed 0). AUROC.", "",
+md = ["Seed 001 MNIST-C task: weight-seed spread (protocol seed 0; ogae-chosen-*: the OgAE-ocsvm settings chosen on validation; ae: AE recons; h-dsvdd: hard Deep SVDD). AUROC.", "",
       "| setting | pair | seed | validation | test | " + " | ".join(f"test {c}" for c in corr) + " |",
       "|---|---|---|---|---|" + "---|" * len(corr)]
 for r in rows:
