@@ -285,7 +285,7 @@ fn split_images(s: &SplitSet) -> Result<ImageSet> {
 
 /// Flattened pixels in [0, 1], one row per image.
 fn rows(set: &ImageSet) -> Array2<f64> {
-    Array2::from_shape_vec((set.n, set.image_len()), set.pixels.iter().map(|&p| p as f64 / 255.0).collect()).expect("n × image_len")
+    Array2::from_shape_vec((set.n, set.image_len()), set.pixels.iter().map(|&p| oneclass_data::images::pixel_to_unit(p)).collect()).expect("n × image_len")
 }
 
 /// The data of one seed: the natural training images and one labelled test set per alteration.

@@ -89,21 +89,20 @@ struct Loaded {
     table: Option<Array2<f64>>,
 }
 
-fn npy_to_samples(a: &NpyArray, path: &Path) -> Result<(Samples, Option<Array2<f64>>)> {
-    let values = a.to_model_values();
-    let n = a.shape.first().copied().unwrap_or(0);
-    match a.shape.len() {
-        2 => {
-            let x = Array2::from_shape_vec((a.shape[0], a.shape[1]), values).context("table shape")?;
-            Ok((Samples::from_table(x.view()).with_context(|| format!("{}", path.display()))?, Some(x)))
-        }
-        3 | 4 => {
-            let shape = if a.shape.len() == 3 { vec![1, a.shape[1], a.shape[2]] } else { a.shape[1..].to_vec() };
-            let v: Vec<f32> = values.iter().map(|&v| v as f32).collect();
-            Ok((Samples::new(v, n, shape).with_context(|| format!("{}", path.display()))?, None))
-        }
-        d => bail!("{}: a {d}-D array; expected N×D (table), N×H×W or N×C×H×W (images)", path.display()),
+/// An array as training samples: N×D a table, N×H×W or N×C×H×W images (8-bit ones in [0, 1]);
+/// every value must be finite (`field` names the array in error messages).
+fn npy_to_samples(a: &NpyArray, path: &Path, field: &str) -> Result<(Samples, Option<Array2<f64>>)> {
+    if !(2..=4).contains(&a.shape.len()) {
+        bail!("{}: {field} is a {}-D array; expected N×D (table), N×H×W or N×C×H×W (images)", path.display(), a.shape.len());
     }
+    // Checks emptiness and finiteness, and scales 8-bit images, for tables and images alike.
+    let x = oneclass_data::table::array_to_matrix(path, field, a)?;
+    if a.shape.len() == 2 {
+        return Ok((Samples::from_table(x.view()).with_context(|| format!("{}", path.display()))?, Some(x)));
+    }
+    let shape = if a.shape.len() == 3 { vec![1, a.shape[1], a.shape[2]] } else { a.shape[1..].to_vec() };
+    let v: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+    Ok((Samples::new(v, a.shape[0], shape).with_context(|| format!("{}", path.display()))?, None))
 }
 
 fn read_labels(path: &Path, n: usize) -> Result<Vec<SemiLabel>> {
@@ -125,13 +124,13 @@ fn load_data(spec: &str, a: &DeepArgs) -> Result<Loaded> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         return match ext.as_str() {
             "npy" => {
-                let (samples, table) = npy_to_samples(&read_npy(path)?, path)?;
+                let (samples, table) = npy_to_samples(&read_npy(path)?, path, "array")?;
                 Ok(Loaded { samples, labels: None, table })
             }
             "npz" => {
                 let arrays = read_npz(path)?;
                 let x = arrays.iter().find(|(n, _)| n == "X").map(|(_, a)| a).with_context(|| format!("{}: no array `X`", path.display()))?;
-                let (samples, table) = npy_to_samples(x, path)?;
+                let (samples, table) = npy_to_samples(x, path, "X")?;
                 let labels = match arrays.iter().find(|(n, _)| n == "semi_target") {
                     Some((_, t)) => {
                         let v = t.to_f64();

@@ -201,3 +201,27 @@ fn eight_bit_image_files_read_like_float_images_in_fit_and_score() {
     let spread = reference.iter().cloned().fold(f64::NEG_INFINITY, f64::max) - reference.iter().cloned().fold(f64::INFINITY, f64::min);
     assert!(spread > 1e-3, "scores span only {spread}");
 }
+
+/// A NaN or Inf in a deep method's training file is refused with the file, the array, the row
+/// and the column named, for image stacks and tables alike, and no model file is written.
+#[test]
+fn non_finite_training_values_are_refused_by_deep_fit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.json");
+    let mut images = digits(Split::Train, 1, 4);
+    images[784 + 28 * 3 + 5] = f32::NAN; // image 1, row 3, column 5 → flattened column 89
+    let npy = tmp.path().join("images.npy");
+    oneclass_data::write_npy(&npy, &NpyArray::from_f32(vec![4, 1, 28, 28], images).unwrap()).unwrap();
+    let mut table = vec![0.5f64; 6 * 3];
+    table[2 * 3 + 1] = f64::INFINITY;
+    let npz = tmp.path().join("table.npz");
+    write_npz(&npz, &[("X", &NpyArray::from_f64(vec![6, 3], table).unwrap())]).unwrap();
+    for (file, method, field, row, column) in [(&npy, "ae", "array", 1, 89), (&npz, "deep-svdd", "X", 2, 1)] {
+        let o = oneclass(&["fit", method, "--train", file.to_str().unwrap(), "--model", model.to_str().unwrap(), "--set", "epochs=1", "--quiet"]);
+        assert!(!o.status.success(), "{method} trained on non-finite values");
+        let err = String::from_utf8_lossy(&o.stderr);
+        let expected = format!("{field}: row {row}, column {column} (0-based)");
+        assert!(err.contains(file.to_str().unwrap()) && err.contains(&expected) && err.contains("finite"), "{err}");
+        assert!(!model.exists());
+    }
+}

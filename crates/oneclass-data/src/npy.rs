@@ -312,9 +312,10 @@ impl NpyArray {
     /// [0, 1], the range of every other image path (named datasets, float image files);
     /// anything else (tables, float images) is taken as it is.
     pub fn to_model_values(&self) -> Vec<f64> {
-        let mut v = self.to_f64();
+        let v = self.to_f64();
         if self.is_8bit_images() {
-            v.iter_mut().for_each(|x| *x /= 255.0);
+            // to_f64 of uint8 is exact, so the cast back is too.
+            return v.iter().map(|&x| crate::images::pixel_to_unit(x as u8)).collect();
         }
         v
     }

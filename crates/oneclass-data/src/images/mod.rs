@@ -13,6 +13,13 @@ use ndarray::Array4;
 
 use crate::error::DataError;
 
+/// The value a model reads for an 8-bit pixel: p / 255, in [0, 1]. Every path from stored 8-bit
+/// images to a model goes through here, so that named datasets, protocol files and benchmarks
+/// agree. (Computed in f64; cast to f32 it equals the f32 quotient for every p.)
+pub fn pixel_to_unit(p: u8) -> f64 {
+    f64::from(p) / 255.0
+}
+
 /// N images of C×H×W 8-bit pixels (N×C×H×W, row-major) with one class label each.
 ///
 /// Pixels are kept as the 8-bit values of the source so subsets and corruptions stay exact;
@@ -78,7 +85,7 @@ impl ImageSet {
 
     /// N×C×H×W tensor with values p / 255 in [0, 1].
     pub fn to_f32(&self) -> Array4<f32> {
-        let data: Vec<f32> = self.pixels.iter().map(|&p| p as f32 / 255.0).collect();
+        let data: Vec<f32> = self.pixels.iter().map(|&p| pixel_to_unit(p) as f32).collect();
         Array4::from_shape_vec((self.n, self.c, self.h, self.w), data)
             .expect("pixel count matches n*c*h*w")
     }
@@ -95,5 +102,21 @@ pub(crate) fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
         Ok(out)
     } else {
         Ok(raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The f32 paths cast the f64 value; for every 8-bit value that equals the f32 quotient, so
+    /// f32 and f64 readers of the same file see the same pixels.
+    #[test]
+    fn pixel_to_unit_spans_zero_to_one_and_casts_exactly() {
+        assert_eq!(pixel_to_unit(0), 0.0);
+        assert_eq!(pixel_to_unit(255), 1.0);
+        for p in 0..=255u8 {
+            assert_eq!(pixel_to_unit(p) as f32, p as f32 / 255.0, "pixel {p}");
+        }
     }
 }
