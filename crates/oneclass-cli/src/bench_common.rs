@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
+use oneclass_data::images::pixel_to_unit;
 use oneclass_data::protocols::Features;
 use oneclass_deep::Samples;
 use serde::de::DeserializeOwned;
@@ -70,7 +71,7 @@ pub fn percent_pm(values: &[f64]) -> String {
 /// A protocol split's features as deep-model samples: images as uint8 / 255, tables as they are.
 pub fn samples_of(x: &Features) -> Result<Samples> {
     Ok(match x {
-        Features::Images { pixels, shape } => Samples::new(pixels.iter().map(|&p| p as f32 / 255.0).collect(), shape[0], shape[1..].to_vec())?,
+        Features::Images { pixels, shape } => Samples::new(pixels.iter().map(|&p| pixel_to_unit(p) as f32).collect(), shape[0], shape[1..].to_vec())?,
         Features::Table(t) => Samples::from_table(t.view())?,
     })
 }
@@ -98,8 +99,13 @@ impl<U: Unit + Serialize + DeserializeOwned> UnitStore<U> {
     /// Opens `out/results.json` (continuing it when its benchmark and settings match) or starts
     /// an empty store. Creates `out`.
     pub fn open(out: &Path, benchmark: &str, settings: BTreeMap<String, String>) -> Result<Self> {
+        Self::open_file(out, "results.json", benchmark, settings)
+    }
+
+    /// As `open`, for a benchmark that keeps a second kind of unit in `out/file_name`.
+    pub fn open_file(out: &Path, file_name: &str, benchmark: &str, settings: BTreeMap<String, String>) -> Result<Self> {
         std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
-        let path = out.join("results.json");
+        let path = out.join(file_name);
         if !path.exists() {
             return Ok(Self { benchmark: benchmark.into(), settings, units: Vec::new(), path });
         }

@@ -20,6 +20,10 @@
 //! of each row's current choice) and the trained weights in `--models` (default OUT/models),
 //! keyed by a fingerprint of the training data: the two pairs share the normal digit's
 //! training images, so `--pair 3,4` with the 3-vs-8 run's `--models` trains nothing.
+//!
+//! `--weight-seeds` retrains each row's chosen setting with other initial weights (kept in
+//! OUT/weight_seeds.json): one seed's network is a single draw, and choosing the best of a grid
+//! on validation also picks a lucky draw, which the mean over seeds does not.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,14 +32,14 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use oneclass_data::images::named::{data_dir, load_images, DatasetName, Split};
-use oneclass_data::protocols::{ogae_mnist_c, Features, SplitSet};
+use oneclass_data::protocols::ogae_mnist_c;
 use oneclass_data::ImageSet;
 use oneclass_deep::{AeScore, DeepModel, DeviceKind, FitData, Hyper, LatentScaler, Method, Samples, TrainOptions};
 use oneclass_metrics::stats::{paired_bootstrap, Metric};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::bench_common::{unit_bar, Unit, UnitStore};
+use crate::bench_common::{samples_of, unit_bar, Unit, UnitStore};
 
 #[derive(Args)]
 pub struct OgaeBenchArgs {
@@ -61,6 +65,11 @@ pub struct OgaeBenchArgs {
     /// and training data match, so the other --pair (same normal digit, same seed) only scores.
     #[arg(long)]
     pub models: Option<PathBuf>,
+    /// Weight seeds (comma-separated) with which each row's validation-chosen setting is trained
+    /// again on the same data (the task keeps --seed); the report adds each row's test metrics
+    /// as mean ± std over --seed and these. The choice itself is not redone per seed.
+    #[arg(long)]
+    pub weight_seeds: Option<String>,
 }
 
 /// The 12 rows of table I, in its order.
@@ -178,11 +187,6 @@ fn shared_settings(method: Method, quick: bool) -> Vec<(&'static str, String)> {
 
 const LATENT_NUS: [&str; 3] = ["0.03", "0.1", "0.3"];
 
-fn samples(split: &SplitSet) -> Result<Samples> {
-    let Features::Images { pixels, shape } = &split.x else { bail!("split {} is not images", split.name) };
-    Ok(Samples::new(pixels.iter().map(|&p| p as f32 / 255.0).collect(), shape[0], shape[1..].to_vec())?)
-}
-
 /// Codes to feed a latent OCSVM (the VAE's μ only).
 fn latent(model: &DeepModel, x: &Samples) -> (Vec<f64>, usize) {
     let z = model.codes(x);
@@ -209,9 +213,91 @@ fn latent_ocsvm(model: &DeepModel, train: &Samples, others: [&Samples; 2], nu: f
     Ok([score(others[0])?, score(others[1])?])
 }
 
+/// A row's chosen setting trained with another weight seed: the test metrics of every row the
+/// network feeds (kept in OUT/weight_seeds.json).
+#[derive(Serialize, Deserialize)]
+struct SeedRun {
+    training: String,
+    seed: u64,
+    seconds: f64,
+    rows: Vec<SeedRow>,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+struct SeedRow {
+    row: String,
+    config: String,
+    val_auroc: f64,
+    /// Test AUROC, AUPR, AUROC30.
+    test: [f64; 3],
+    /// Test AUROC within each corruption (corruption id, AUROC).
+    by_corruption: Vec<(i64, f64)>,
+}
+
+impl Unit for SeedRun {
+    fn key(&self) -> String {
+        format!("{} seed={}", self.training, self.seed)
+    }
+}
+
+/// Trains each chosen setting with every weight seed in `seeds` (other than --seed) that
+/// weight_seeds.json lacks, and returns per row the metrics of those seeds for the row's chosen
+/// configuration.
+fn weight_seed_runs(
+    a: &OgaeBenchArgs,
+    seeds: &[u64],
+    best: &BTreeMap<&'static str, Chosen>,
+    trainings: &[Training],
+    [train, early, val, test]: [&Samples; 4],
+    [val_y, test_y]: [&[u8]; 2],
+    test_corruption: &[i64],
+    models_dir: &Path,
+    settings: BTreeMap<String, String>,
+) -> Result<(BTreeMap<&'static str, Vec<(u64, SeedRow)>>, f64)> {
+    let mut store: UnitStore<SeedRun> = UnitStore::open_file(&a.out, "weight_seeds.json", "ogae-mnist-c", settings)?;
+    let mut chosen: Vec<&Training> = trainings.iter().filter(|t| best.values().any(|c| c.training == t.config())).collect();
+    chosen.dedup_by_key(|t| t.config());
+    let todo: Vec<(u64, &Training)> = seeds.iter().filter(|&&s| s != a.seed).flat_map(|&s| chosen.iter().map(move |&t| (s, t))).collect();
+    let bar = unit_bar(todo.len());
+    for (i, &(seed, t)) in todo.iter().enumerate() {
+        let config = t.config();
+        let key = format!("{config} seed={seed}");
+        bar.set_message(key.clone());
+        if !store.contains(&key) {
+            let fingerprint = training_fingerprint(train, early, seed, a.quick);
+            let net = obtain_network(t, &config, a, seed, train, early, models_dir, &fingerprint)?;
+            let unit = score_rows(t, &config, a, net, [train, val, test], val_y)?;
+            let rows = unit
+                .rows
+                .into_iter()
+                .map(|r| {
+                    let e = oneclass_metrics::evaluate(&r.test, test_y, None)?;
+                    let by_corruption = oneclass_metrics::auroc_within_groups(&r.test, test_y, test_corruption)?;
+                    Ok(SeedRow { row: r.row, config: r.config, val_auroc: r.val_auroc.unwrap_or(f64::NAN), test: [e.auroc, e.aupr, e.auroc30], by_corruption })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            bar.suspend(|| eprintln!("[weight seed {}/{}] {key}: {:.1} s, {} epochs", i + 1, todo.len(), unit.seconds, unit.epochs));
+            store.push(SeedRun { training: config, seed, seconds: unit.seconds, rows })?;
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let mut out: BTreeMap<&'static str, Vec<(u64, SeedRow)>> = BTreeMap::new();
+    for (&row, c) in best {
+        for &seed in seeds.iter().filter(|&&s| s != a.seed) {
+            let run = store.get(&format!("{} seed={seed}", c.training)).with_context(|| format!("weight_seeds.json: {} seed={seed} is missing", c.training))?;
+            let r = run.rows.iter().find(|r| r.row == row && r.config == c.config).with_context(|| format!("weight_seeds.json: {} seed={seed} lacks the row {row} ({})", c.training, c.config))?;
+            out.entry(row).or_default().push((seed, r.clone()));
+        }
+    }
+    Ok((out, store.units.iter().map(|u| u.seconds).sum()))
+}
+
 /// The best setting of one row so far.
 struct Chosen {
     config: String,
+    /// The trained network's setting (without the row's latent-OCSVM ν).
+    training: String,
     val_auroc: f64,
     test: Vec<f64>,
 }
@@ -324,7 +410,7 @@ fn training_fingerprint(train: &Samples, early: &Samples, seed: u64, quick: bool
 
 /// Loads the network of `config` from `dir` when one was trained on the same data, otherwise
 /// trains it and saves it there.
-fn obtain_network(t: &Training, config: &str, a: &OgaeBenchArgs, train: &Samples, early: &Samples, dir: &Path, fingerprint: &str) -> Result<Network> {
+fn obtain_network(t: &Training, config: &str, a: &OgaeBenchArgs, seed: u64, train: &Samples, early: &Samples, dir: &Path, fingerprint: &str) -> Result<Network> {
     let stem = format!("{}.{fingerprint}", slug(config));
     let (model_path, record_path) = (dir.join(format!("{stem}.json")), dir.join(format!("{stem}.train.json")));
     if record_path.exists() {
@@ -341,7 +427,7 @@ fn obtain_network(t: &Training, config: &str, a: &OgaeBenchArgs, train: &Samples
         h.set(t.method, k, v).with_context(|| format!("{} {k}={v}", t.method.name()))?;
     }
     let t0 = Instant::now();
-    let mut model = DeepModel::fit(t.method, &h, FitData { train, labels: None, val: Some(early) }, a.seed, DeviceKind::Cpu, &TrainOptions::default()).with_context(|| format!("fitting {config}"))?;
+    let mut model = DeepModel::fit(t.method, &h, FitData { train, labels: None, val: Some(early) }, seed, DeviceKind::Cpu, &TrainOptions::default()).with_context(|| format!("fitting {config}"))?;
     let seconds = t0.elapsed().as_secs_f64();
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create the models folder", dir.display()))?;
     model.save(&model_path).with_context(|| format!("saving {}", model_path.display()))?;
@@ -391,6 +477,34 @@ fn score_rows(t: &Training, config: &str, a: &OgaeBenchArgs, net: Network, [trai
     Ok(TrainedModel { config: config.into(), seconds, epochs: model.meta.history.len(), rows })
 }
 
+/// The report's weight-seed tables: pooled test metrics and AUROC within each corruption, mean ±
+/// std over the seeds, per row.
+fn weight_seed_section(rows: &[&'static str], per_seed: &BTreeMap<&'static str, Vec<(u64, SeedRow)>>, pair: (u16, u16), corruption_name: &dyn Fn(i64) -> &'static str) -> String {
+    let pm = |v: &[f64]| {
+        let (m, s) = crate::bench_common::mean_std(v);
+        format!("{m:.3} ± {s:.3}")
+    };
+    let mut md = String::from("\nEach row's chosen setting trained with other weight seeds (same task and data; the choice is not redone): test metrics, mean ± std over the seeds.\n\n| model | seeds | AUROC | AUPR | AUROC30 | AUROC min – max | validation AUROC | published AUROC |\n|---|---|---|---|---|---|---|---|\n");
+    for &row in rows {
+        let runs = &per_seed[row];
+        let metric = |k: usize| -> Vec<f64> { runs.iter().map(|r| r.1.test[k]).collect() };
+        let au = metric(0);
+        let (lo, hi) = au.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+        let val_mean = crate::bench_common::mean_std(&runs.iter().map(|r| r.1.val_auroc).collect::<Vec<_>>()).0;
+        let seeds = runs.iter().map(|r| r.0.to_string()).collect::<Vec<_>>().join(",");
+        let published = published(pair, row).map_or("-".into(), |p| format!("{:.2}", p[0]));
+        md.push_str(&format!("| {row} | {seeds} | {} | {} | {} | {lo:.3} – {hi:.3} | {val_mean:.3} | {published} |\n", pm(&au), pm(&metric(1)), pm(&metric(2))));
+    }
+    let columns: Vec<String> = per_seed.values().next().map_or(vec![], |runs| runs[0].1.by_corruption.iter().map(|&(g, _)| corruption_name(g).to_string()).collect());
+    md.push_str(&format!("\nAUROC within each test corruption over the same seeds, mean ± std:\n\n| model | {} |\n|---|{}\n", columns.join(" | "), "---|".repeat(columns.len())));
+    for &row in rows {
+        let runs = &per_seed[row];
+        let cells: Vec<String> = (0..columns.len()).map(|k| pm(&runs.iter().map(|r| r.1.by_corruption[k].1).collect::<Vec<_>>())).collect();
+        md.push_str(&format!("| {row} | {} |\n", cells.join(" | ")));
+    }
+    md
+}
+
 pub fn run(a: OgaeBenchArgs) -> Result<()> {
     let start = Instant::now();
     let pair: Vec<u16> = a.pair.split(',').map(|s| s.trim().parse::<u16>()).collect::<std::result::Result<_, _>>().with_context(|| format!("--pair {:?}: expected two digits such as 3,8", a.pair))?;
@@ -409,7 +523,7 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
     eprintln!("building the MNIST-C task {normal} vs {anomaly} ({} images to corrupt)…", ogae_mnist_c::total_images(&train_set, &test_set, &p));
     let proto = ogae_mnist_c::build(&train_set, &test_set, &p, &|_| {})?;
     let split = |name: &str| proto.split(name).with_context(|| format!("protocol lacks the split {name}"));
-    let (train, early, val, test) = (samples(split("train")?)?, samples(split("early_stop")?)?, samples(split("val")?)?, samples(split("test")?)?);
+    let (train, early, val, test) = (samples_of(&split("train")?.x)?, samples_of(&split("early_stop")?.x)?, samples_of(&split("val")?.x)?, samples_of(&split("test")?.x)?);
     let (val_y, test_y) = (split("val")?.y.clone(), split("test")?.y.clone());
     eprintln!("train {}, early stop {}, validation {}, test {}", train.n, early.n, val.n, test.n);
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
@@ -426,7 +540,7 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
         let config = t.config();
         bar.set_message(config.clone());
         if !store.contains(&config) {
-            let net = obtain_network(t, &config, &a, &train, &early, &models_dir, &fingerprint)?;
+            let net = obtain_network(t, &config, &a, a.seed, &train, &early, &models_dir, &fingerprint)?;
             let verb = if net.loaded { "loaded (trained earlier in" } else { "trained (in" };
             let unit = score_rows(t, &config, &a, net, [&train, &val, &test], &val_y)?;
             bar.suspend(|| eprintln!("[{}/{}] {config}: {verb} {:.1} s, {} epochs)", i + 1, trainings.len(), unit.seconds, unit.epochs));
@@ -445,9 +559,9 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
         if rs.test.is_empty() {
             bail!("results.json: the test scores of {:?}, the validation choice of {row}, are missing; remove the file", rs.config);
         }
-        best.insert(row, Chosen { config: rs.config.clone(), val_auroc, test: rs.test.clone() });
+        best.insert(row, Chosen { config: rs.config.clone(), training: store.units[u].config.clone(), val_auroc, test: rs.test.clone() });
     }
-    let model_seconds: f64 = store.units.iter().map(|u| u.seconds).sum();
+    let mut model_seconds: f64 = store.units.iter().map(|u| u.seconds).sum();
 
     // Test metrics and the paired bootstrap of every metric over the 12 chosen models.
     let rows: Vec<&'static str> = ROWS.iter().copied().filter(|r| best.contains_key(r)).collect();
@@ -465,6 +579,26 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
     let test_corruption = &split("test")?.extra.iter().find(|(k, _)| k == "corruption").context("the test split lacks its corruption column")?.1;
     let corruption_name = |id: i64| p.test_corruptions.iter().find(|&&c| c as i64 == id).map_or("?", |c| c.name());
     let by_corruption: Vec<Vec<(i64, f64)>> = scores.iter().map(|s| oneclass_metrics::auroc_within_groups(s, &test_y, test_corruption)).collect::<std::result::Result<_, _>>()?;
+
+    // The chosen settings again with other weight seeds: --seed's numbers first.
+    let weight_seeds: Vec<u64> = match &a.weight_seeds {
+        Some(list) => crate::bench_common::parse_list(list, "--weight-seeds")?,
+        None => Vec::new(),
+    };
+    let mut per_seed: BTreeMap<&'static str, Vec<(u64, SeedRow)>> = BTreeMap::new();
+    if !weight_seeds.is_empty() {
+        let (others, seconds) =
+            weight_seed_runs(&a, &weight_seeds, &best, &trainings, [&train, &early, &val, &test], [&val_y, &test_y], test_corruption, &models_dir, store.settings.clone())?;
+        model_seconds += seconds;
+        for (m, &row) in rows.iter().enumerate() {
+            let e = &evals[m];
+            let own = SeedRow { row: row.into(), config: best[row].config.clone(), val_auroc: best[row].val_auroc, test: [e.auroc, e.aupr, e.auroc30], by_corruption: by_corruption[m].clone() };
+            let mut runs = vec![(a.seed, own)];
+            runs.extend(others.get(row).cloned().unwrap_or_default());
+            per_seed.insert(row, runs);
+        }
+    }
+
 
     let overhead_hyper = {
         let mut h = Hyper::defaults(Method::Ogae);
@@ -520,6 +654,33 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
     md.push_str(&format!("\nAUROC within each test corruption (the pooled AUROC above also ranks the corruptions against each other):\n\n| model | {} |\n|---|{}\n", names.join(" | "), "---|".repeat(names.len())));
     for (m, row) in rows.iter().enumerate() {
         md.push_str(&format!("| {row} | {} |\n", by_corruption[m].iter().map(|(_, v)| format!("{v:.3}")).collect::<Vec<_>>().join(" | ")));
+    }
+    if !per_seed.is_empty() {
+        md.push_str(&weight_seed_section(&rows, &per_seed, (normal, anomaly), &corruption_name));
+        let mut seed_csv = String::from("model,seed,config,val_auroc,auroc,aupr,auroc30\n");
+        for &row in &rows {
+            let runs = &per_seed[row];
+            for (seed, r) in runs {
+                seed_csv.push_str(&format!("{row},{seed},\"{}\",{},{},{},{}\n", r.config, r.val_auroc, r.test[0], r.test[1], r.test[2]));
+            }
+            let summary = |values: Vec<f64>| {
+                let (m, s) = crate::bench_common::mean_std(&values);
+                json!({ "values": values, "mean": m, "std": s })
+            };
+            if let Some(entry) = models.get_mut(row) {
+                entry["weight_seeds"] = json!({
+                    "seeds": runs.iter().map(|r| r.0).collect::<Vec<_>>(),
+                    "val_auroc": runs.iter().map(|r| r.1.val_auroc).collect::<Vec<_>>(),
+                    "auroc": summary(runs.iter().map(|r| r.1.test[0]).collect()),
+                    "aupr": summary(runs.iter().map(|r| r.1.test[1]).collect()),
+                    "auroc30": summary(runs.iter().map(|r| r.1.test[2]).collect()),
+                    "auroc_by_corruption": runs[0].1.by_corruption.iter().enumerate().map(|(k, &(g, _))| {
+                        (corruption_name(g).to_string(), summary(runs.iter().map(|r| r.1.by_corruption[k].1).collect()))
+                    }).collect::<serde_json::Map<_, _>>(),
+                });
+            }
+        }
+        crate::io::write_text(&a.out.join("weight_seeds.csv"), &seed_csv)?;
     }
     md.push_str(&format!(
         "\nChosen settings by validation AUROC are in results.csv. Seed {}; {} trained networks, {:.0} s of training in all (this invocation {:.0} s). OgAE step {:.1} ms vs AE step {:.1} ms (batch {}): ratio {:.3}.\n",
