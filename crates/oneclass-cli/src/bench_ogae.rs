@@ -255,8 +255,7 @@ fn weight_seed_runs(
     settings: BTreeMap<String, String>,
 ) -> Result<(BTreeMap<&'static str, Vec<(u64, SeedRow)>>, f64)> {
     let mut store: UnitStore<SeedRun> = UnitStore::open_file(&a.out, "weight_seeds.json", "ogae-mnist-c", settings)?;
-    let mut chosen: Vec<&Training> = trainings.iter().filter(|t| best.values().any(|c| c.training == t.config())).collect();
-    chosen.dedup_by_key(|t| t.config());
+    let chosen: Vec<&Training> = trainings.iter().filter(|t| best.values().any(|c| c.training == t.config())).collect();
     let todo: Vec<(u64, &Training)> = seeds.iter().filter(|&&s| s != a.seed).flat_map(|&s| chosen.iter().map(move |&t| (s, t))).collect();
     let bar = unit_bar(todo.len());
     for (i, &(seed, t)) in todo.iter().enumerate() {
@@ -581,10 +580,12 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
     let by_corruption: Vec<Vec<(i64, f64)>> = scores.iter().map(|s| oneclass_metrics::auroc_within_groups(s, &test_y, test_corruption)).collect::<std::result::Result<_, _>>()?;
 
     // The chosen settings again with other weight seeds: --seed's numbers first.
-    let weight_seeds: Vec<u64> = match &a.weight_seeds {
+    let mut weight_seeds: Vec<u64> = match &a.weight_seeds {
         Some(list) => crate::bench_common::parse_list(list, "--weight-seeds")?,
         None => Vec::new(),
     };
+    let mut seen = std::collections::BTreeSet::new();
+    weight_seeds.retain(|s| seen.insert(*s));
     let mut per_seed: BTreeMap<&'static str, Vec<(u64, SeedRow)>> = BTreeMap::new();
     if !weight_seeds.is_empty() {
         let (others, seconds) =
