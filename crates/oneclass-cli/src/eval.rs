@@ -1,10 +1,11 @@
-//! `oneclass eval`: AUROC, AUROC30, AUPR and F1 of scores against labels, as JSON.
+//! `oneclass eval`: AUROC, AUROC30, AUPR and F1 of scores against labels, as JSON; with
+//! `--groups`, also the AUROC within each group (e.g. each corruption of an MNIST-C test file).
 
 use crate::io::{self, TableArgs};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
-use oneclass_data::read_labels;
-use std::path::PathBuf;
+use oneclass_data::{read_labels, read_mat_array, read_npz_array};
+use std::path::{Path, PathBuf};
 
 #[derive(Args)]
 pub struct EvalArgs {
@@ -17,6 +18,11 @@ pub struct EvalArgs {
     /// Fraction of top scores labelled anomalous for F1 (default: the fraction of anomalies).
     #[arg(long)]
     pub contamination: Option<f64>,
+    /// Also report the AUROC within each group: NAME is an integer array of the --labels file
+    /// (.npz or .mat), one id per score, e.g. `corruption` in `oneclass data protocol
+    /// ogae-mnist-c` files. The pooled AUROC also ranks whole groups against each other.
+    #[arg(long, value_name = "NAME")]
+    pub groups: Option<String>,
     #[command(flatten)]
     pub table: TableArgs,
 }
@@ -28,6 +34,37 @@ pub fn run(a: EvalArgs) -> Result<()> {
         bail!("{} has {} scores but {} has {} labels; expected one label per score", a.scores.display(), scores.len(), a.labels.display(), labels.len());
     }
     let e = oneclass_metrics::evaluate(&scores, &labels, a.contamination)?;
-    println!("{}", serde_json::to_string(&e)?);
+    let mut report = serde_json::to_value(&e)?;
+    if let Some(name) = &a.groups {
+        let groups = read_groups(&a.labels, name, scores.len())?;
+        let within = oneclass_metrics::auroc_within_groups(&scores, &labels, &groups).with_context(|| format!("{}: AUROC within each `{name}` group", a.labels.display()))?;
+        report["auroc_by_group"] = within.iter().map(|(g, v)| (g.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>().into();
+    }
+    println!("{}", serde_json::to_string(&report)?);
     Ok(())
+}
+
+/// The integer array `name` of a .npz / .mat labels file, one id per score.
+fn read_groups(path: &Path, name: &str, n: usize) -> Result<Vec<i64>> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let array = match ext.as_str() {
+        "npz" => read_npz_array(path, name)?,
+        "mat" => read_mat_array(path, name)?,
+        _ => bail!("--groups {name}: reads an array of the --labels file, and {} is not a .npz or .mat file", path.display()),
+    };
+    let values = array.to_f64();
+    if values.len() != n {
+        bail!("{}: array `{name}` has {} values for {n} scores; expected one group id per score", path.display(), values.len());
+    }
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| {
+            if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9.0e15 {
+                Ok(v as i64)
+            } else {
+                bail!("{}: `{name}`[{i}] = {v}; expected integer group ids", path.display())
+            }
+        })
+        .collect()
 }

@@ -134,3 +134,34 @@ fn demo_runs_on_built_in_data() {
     let json: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
     assert!(json["auroc"].as_f64().unwrap() > 0.8, "{text}");
 }
+
+/// `eval --groups NAME`: the AUROC within each group of an integer array of the labels file,
+/// against hand-counted pairs; bad group files are refused with the file and array named.
+#[test]
+fn eval_reports_the_auroc_within_each_group() {
+    use oneclass_data::{write_npz, NpyArray};
+    let dir = tempfile::tempdir().unwrap();
+    let scores = dir.path().join("s.npy");
+    // Group 0 ranks both anomalies above both normals (AUROC 1); in group 5 the anomalies score
+    // 0.1 and 0.5 against normals 0.9 and 0.5: of the 4 pairs only the tie counts, ½ → 0.125.
+    let sc = [0.1, 0.9, 0.2, 0.8, 0.9, 0.1, 0.5, 0.5];
+    oneclass_data::write_npy(&scores, &NpyArray::from_f64(vec![8], sc.to_vec()).unwrap()).unwrap();
+    let y = NpyArray::from_i64(vec![8], vec![0, 1, 0, 1, 0, 1, 0, 1]).unwrap();
+    let labels = dir.path().join("test.npz");
+    write_npz(&labels, &[("y", &y), ("corruption", &NpyArray::from_i64(vec![8], vec![0, 0, 0, 0, 5, 5, 5, 5]).unwrap())]).unwrap();
+    let out = oneclass(&["eval", "--scores", s(&scores), "--labels", s(&labels), "--groups", "corruption"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["auroc_by_group"], serde_json::json!({ "0": 1.0, "5": 0.125 }), "{json}");
+    assert_eq!(json["n"], 8, "the pooled metrics stay: {json}");
+
+    let bad = dir.path().join("bad.npz");
+    write_npz(&bad, &[("y", &y), ("g", &NpyArray::from_f64(vec![8], vec![0.0, 0.5, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0]).unwrap()), ("one", &NpyArray::from_i64(vec![8], vec![0, 0, 0, 0, 0, 1, 0, 1]).unwrap())]).unwrap();
+    let csv = dir.path().join("y.csv");
+    std::fs::write(&csv, "0\n1\n0\n1\n0\n1\n0\n1\n").unwrap();
+    let nothing = dir.path().join("none");
+    fails(&["eval", "--scores", s(&scores), "--labels", s(&bad), "--groups", "g"], &nothing, &["bad.npz", "`g`[1] = 0.5", "integer"]);
+    fails(&["eval", "--scores", s(&scores), "--labels", s(&bad), "--groups", "missing"], &nothing, &["bad.npz", "missing"]);
+    fails(&["eval", "--scores", s(&scores), "--labels", s(&bad), "--groups", "one"], &nothing, &["bad.npz", "group 1"]);
+    fails(&["eval", "--scores", s(&scores), "--labels", s(&csv), "--groups", "g"], &nothing, &["y.csv", ".npz or .mat"]);
+}
