@@ -63,7 +63,39 @@ fn main() {
         Command::Bench(c) => bench::run(c),
     };
     if let Err(e) = result {
-        eprintln!("oneclass: error: {e:#}");
+        eprintln!("oneclass: error: {}", error_text(&e));
         std::process::exit(1);
+    }
+}
+
+/// The error and its causes joined by ": ", skipping a cause whose text the message already
+/// holds (the data and engine errors print their source themselves, so `{:#}` would repeat it).
+fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
+        let data = oneclass_data::DataError::io(std::path::Path::new("d/m.ckpt"), "create a temporary file next to it", io);
+        let e = anyhow::Error::new(data).context("fitting ae");
+        assert_eq!(error_text(&e), "fitting ae: d/m.ckpt: cannot create a temporary file next to it: No such file or directory (os error 2)");
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(error_text(&plain), "outer: inner");
     }
 }
