@@ -253,7 +253,7 @@ fn weight_seed_runs(
     test_corruption: &[i64],
     models_dir: &Path,
     settings: BTreeMap<String, String>,
-) -> Result<(BTreeMap<&'static str, Vec<(u64, SeedRow)>>, f64)> {
+) -> Result<(BTreeMap<&'static str, Vec<(u64, SeedRow)>>, UnitStore<SeedRun>)> {
     let mut store: UnitStore<SeedRun> = UnitStore::open_file(&a.out, "weight_seeds.json", "ogae-mnist-c", settings)?;
     let chosen: Vec<&Training> = trainings.iter().filter(|t| best.values().any(|c| c.training == t.config())).collect();
     let todo: Vec<(u64, &Training)> = seeds.iter().filter(|&&s| s != a.seed).flat_map(|&s| chosen.iter().map(move |&t| (s, t))).collect();
@@ -289,7 +289,7 @@ fn weight_seed_runs(
             out.entry(row).or_default().push((seed, r.clone()));
         }
     }
-    Ok((out, store.units.iter().map(|u| u.seconds).sum()))
+    Ok((out, store))
 }
 
 /// The best setting of one row so far.
@@ -587,10 +587,12 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
     let mut seen = std::collections::BTreeSet::new();
     weight_seeds.retain(|s| seen.insert(*s));
     let mut per_seed: BTreeMap<&'static str, Vec<(u64, SeedRow)>> = BTreeMap::new();
+    let mut seed_networks = 0;
     if !weight_seeds.is_empty() {
-        let (others, seconds) =
+        let (others, seed_store) =
             weight_seed_runs(&a, &weight_seeds, &best, &trainings, [&train, &early, &val, &test], [&val_y, &test_y], test_corruption, &models_dir, store.settings.clone())?;
-        model_seconds += seconds;
+        model_seconds += seed_store.units.iter().map(|u| u.seconds).sum::<f64>();
+        seed_networks = seed_store.units.len();
         for (m, &row) in rows.iter().enumerate() {
             let e = &evals[m];
             let own = SeedRow { row: row.into(), config: best[row].config.clone(), val_auroc: best[row].val_auroc, test: [e.auroc, e.aupr, e.auroc30], by_corruption: by_corruption[m].clone() };
@@ -684,8 +686,8 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
         crate::io::write_text(&a.out.join("weight_seeds.csv"), &seed_csv)?;
     }
     md.push_str(&format!(
-        "\nChosen settings by validation AUROC are in results.csv. Seed {}; {} trained networks, {:.0} s of training in all (this invocation {:.0} s). OgAE step {:.1} ms vs AE step {:.1} ms (batch {}): ratio {:.3}.\n",
-        a.seed, store.units.len(), model_seconds, wall, overhead.ogae_seconds_per_step * 1e3, overhead.ae_seconds_per_step * 1e3, overhead.batch_size, overhead.ratio
+        "\nChosen settings by validation AUROC are in results.csv. Seed {}; {} trained networks of the grid{}, {:.0} s of training in all (this invocation {:.0} s). OgAE step {:.1} ms vs AE step {:.1} ms (batch {}): ratio {:.3}.\n",
+        a.seed, store.units.len(), if seed_networks > 0 { format!(" and {seed_networks} of the weight seeds") } else { String::new() }, model_seconds, wall, overhead.ogae_seconds_per_step * 1e3, overhead.ae_seconds_per_step * 1e3, overhead.batch_size, overhead.ratio
     ));
     let report = json!({
         "benchmark": "ogae-mnist-c",
