@@ -602,7 +602,6 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
         }
     }
 
-
     let overhead_hyper = {
         let mut h = Hyper::defaults(Method::Ogae);
         h.set(Method::Ogae, "net", "ogae-mnist")?;

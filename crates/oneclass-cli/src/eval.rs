@@ -59,12 +59,6 @@ fn read_groups(path: &Path, name: &str, n: usize) -> Result<Vec<i64>> {
     values
         .iter()
         .enumerate()
-        .map(|(i, &v)| {
-            if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9.0e15 {
-                Ok(v as i64)
-            } else {
-                bail!("{}: `{name}`[{i}] = {v}; expected integer group ids", path.display())
-            }
-        })
+        .map(|(i, &v)| oneclass_data::table::exact_integer(v).with_context(|| format!("{}: `{name}`[{i}] = {v}; expected integer group ids", path.display())))
         .collect()
 }

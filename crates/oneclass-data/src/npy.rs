@@ -312,12 +312,10 @@ impl NpyArray {
     /// [0, 1], the range of every other image path (named datasets, float image files);
     /// anything else (tables, float images) is taken as it is.
     pub fn to_model_values(&self) -> Vec<f64> {
-        let v = self.to_f64();
-        if self.is_8bit_images() {
-            // to_f64 of uint8 is exact, so the cast back is too.
-            return v.iter().map(|&x| crate::images::pixel_to_unit(x as u8)).collect();
+        match &self.data {
+            NpyData::U8(pixels) if self.is_8bit_images() => pixels.iter().map(|&p| crate::images::pixel_to_unit(p)).collect(),
+            _ => self.to_f64(),
         }
-        v
     }
 }
 

@@ -395,10 +395,10 @@ pub fn labels_from_f64(
                 }
             }
             LabelRule::AnomalyClasses(_) | LabelRule::NormalClasses(_) => {
-                if !v.is_finite() || v.fract() != 0.0 || v.abs() > 9.0e15 {
+                let Some(code) = exact_integer(v) else {
                     return Err(bad_label(path, field, i, show(v), rule));
-                }
-                let listed = classes.contains(&(v as i64));
+                };
+                let listed = classes.contains(&code);
                 let anomaly = match rule {
                     LabelRule::AnomalyClasses(_) => listed,
                     _ => !listed,
@@ -407,6 +407,12 @@ pub fn labels_from_f64(
             }
         })
         .collect()
+}
+
+/// `v` as an integer code (class, group) when it is one exactly: finite, no fraction, and small
+/// enough that every such f64 is a distinct integer.
+pub fn exact_integer(v: f64) -> Option<i64> {
+    (v.is_finite() && v.fract() == 0.0 && v.abs() <= 9.0e15).then_some(v as i64)
 }
 
 /// Reads a table and, when `labels_path` is given, its labels from that file (which takes
