@@ -157,6 +157,9 @@ pub fn resolve_net(method: Method, hyper: &Hyper, sample_shape: &[usize]) -> Res
     if let Some(b) = hyper.bias {
         net.set_bias(b);
     }
+    if let Some(w) = &hyper.widths {
+        net.set_widths(w)?;
+    }
     if matches!(net, NetConfig::Patch(_)) && matches!(method, Method::Vae | Method::Dvaesvdd) {
         return Err(invalid("net", "patch-ae has a code size fixed by its layers; the VAE methods need a network with a dense code layer"));
     }

@@ -745,6 +745,24 @@ impl NetConfig {
         }
     }
 
+    /// Replaces the hidden widths: a conv network's channels (its decoder then mirrors them)
+    /// or an MLP's hidden layers.
+    pub fn set_widths(&mut self, widths: &[usize]) -> DeepResult<()> {
+        match self {
+            NetConfig::Conv(c) => {
+                c.channels = widths.to_vec();
+                c.decoder_channels = None;
+            }
+            NetConfig::Mlp(m) => m.hidden = widths.to_vec(),
+            NetConfig::Patch(_) => return Err(invalid("widths", "patch-ae has fixed layers; widths applies to conv and mlp networks")),
+        }
+        // Name the key the user set, with the network's own reason.
+        self.validate().map_err(|e| match e {
+            crate::DeepError::InvalidParam { key, reason } => invalid("widths", format!("{key}: {reason}")),
+            other => other,
+        })
+    }
+
     pub fn set_bias(&mut self, bias: bool) {
         match self {
             NetConfig::Conv(c) => c.bias = bias,
@@ -930,6 +948,28 @@ mod tests {
         wrong.set_rep_dim(32);
         assert!(wrong.validate().is_err());
         assert!(NetConfig::named("patch-ae", &[1, 7, 7]).is_err());
+    }
+
+    /// `widths` resizes the hidden layers; the decoder mirrors new conv channels.
+    #[test]
+    fn widths_resize_the_hidden_layers() {
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let mut conv = NetConfig::named("ogae-mnist", &[1, 28, 28]).unwrap();
+        conv.set_widths(&[16, 32]).unwrap();
+        let NetConfig::Conv(c) = &conv else { panic!() };
+        let enc = c.init_encoder(&mut rng, &device());
+        assert_eq!(enc.convs.iter().map(|c| c.weight.dims()).collect::<Vec<_>>(), vec![[16, 1, 5, 5], [32, 16, 5, 5]]);
+        let dec = c.init_decoder(32, &mut rng, &device());
+        assert_eq!(dec.deconvs.iter().map(|d| d.weight.dims()).collect::<Vec<_>>(), vec![[32, 32, 5, 5], [32, 16, 5, 5]]);
+        assert_eq!(dec.input.weight.dims(), [32, 32 * 7 * 7]);
+        let mut mlp = NetConfig::named("mlp", &[274]).unwrap();
+        mlp.set_widths(&[64]).unwrap();
+        let NetConfig::Mlp(m) = &mlp else { panic!() };
+        assert_eq!(m.hidden, vec![64]);
+        // Three pooling blocks do not divide 28; the error names the key the user set.
+        let err = conv.set_widths(&[8, 8, 8]).unwrap_err().to_string();
+        assert!(err.contains("widths") && err.contains("divisible"), "{err}");
+        assert!(NetConfig::named("patch-ae", &[1, 15, 15]).unwrap().set_widths(&[4]).is_err());
     }
 
     #[test]

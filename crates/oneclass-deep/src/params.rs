@@ -85,6 +85,10 @@ pub struct Hyper {
     pub rep_dim: Option<usize>,
     /// Bias terms; `None` = the network's default (off for LeNets / MLP, on for ogae-mnist).
     pub bias: Option<bool>,
+    /// Hidden widths: the convolution channels of a conv network (its decoder mirrors them) or
+    /// the hidden layers of an MLP; `None` = the network's own.
+    #[serde(default)]
+    pub widths: Option<Vec<usize>>,
     pub lr: f64,
     pub epochs: usize,
     /// Epochs at which the learning rate is multiplied by 0.1.
@@ -180,6 +184,7 @@ impl Hyper {
             net: "auto".into(),
             rep_dim: None,
             bias: None,
+            widths: None,
             lr: 1e-4,
             epochs: 150,
             milestones: vec![50],
@@ -257,6 +262,7 @@ impl Hyper {
         let mut keys = vec![
             ("net", "network: auto | mnist-lenet | fmnist-lenet | cifar10-lenet | ogae-mnist | mlp | patch-ae"),
             ("rep_dim", "representation (latent) size"),
+            ("widths", "hidden widths, comma-separated: a conv network's channels (the decoder mirrors them) or an MLP's hidden layers"),
             ("bias", "bias terms in the network (true/false)"),
             ("lr", "Adam learning rate"),
             ("epochs", "training epochs"),
@@ -391,6 +397,7 @@ impl Hyper {
             }
             "net" => self.net = value.trim().to_string(),
             "rep_dim" => self.rep_dim = Some(u(value)?),
+            "widths" => self.widths = Some(list(value)?),
             "bias" => self.bias = Some(b(value)?),
             "lr" => self.lr = f(value)?,
             "epochs" => self.epochs = u(value)?,
