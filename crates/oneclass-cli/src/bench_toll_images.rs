@@ -75,6 +75,10 @@ struct TollUnit {
     n_test: usize,
     iterations: usize,
     kept_iteration: Option<usize>,
+    /// The selection rule's value at the kept checkpoint: with `--select val-auroc`, the
+    /// validation AUROC that chose it (absent for `last`, and in units of older runs).
+    #[serde(default)]
+    kept_value: Option<f64>,
     seconds_per_iteration: f64,
     seconds: f64,
 }
@@ -267,6 +271,17 @@ fn write_outputs(a: &TollImagesArgs, store: &UnitStore<TollUnit>, datasets: &[St
         md += &format!("## {dataset}\n\n");
         md += &common::markdown_table(&header, &rows);
         md.push('\n');
+        // The numbers the checkpoints were chosen on, so that a variant or setting can be
+        // compared without looking at the test split.
+        for v in variants {
+            let kept: Vec<f64> = units.iter().filter(|u| &u.variant == v).filter_map(|u| u.kept_value).collect();
+            if !kept.is_empty() {
+                let m = common::mean_std(&kept).0;
+                ds_summary.insert(format!("{v}/kept_value"), serde_json::json!({"mean": m, "units": kept.len()}));
+                md += &format!("Selection value of the kept checkpoints ({v}): mean {:.2} over {} units.\n", 100.0 * m, kept.len());
+            }
+        }
+        md.push('\n');
         summary.insert(dataset.clone(), serde_json::Value::Object(ds_summary));
     }
     let iters: Vec<usize> = store.units.iter().map(|u| u.iterations).collect();
@@ -274,7 +289,7 @@ fn write_outputs(a: &TollImagesArgs, store: &UnitStore<TollUnit>, datasets: &[St
     if iters.iter().any(|&i| i < 2000) && !a.quick {
         md += "Fewer than the paper's 2,000 iterations: a shortened schedule.\n";
     }
-    let header = ["dataset", "normal_class", "variant", "seed", "auroc", "beta", "norm", "n_train", "n_test", "iterations", "kept_iteration", "seconds_per_iteration", "seconds"];
+    let header = ["dataset", "normal_class", "variant", "seed", "auroc", "beta", "norm", "n_train", "n_test", "iterations", "kept_iteration", "kept_value", "seconds_per_iteration", "seconds"];
     let rows: Vec<Vec<String>> = store
         .units
         .iter()
@@ -291,6 +306,7 @@ fn write_outputs(a: &TollImagesArgs, store: &UnitStore<TollUnit>, datasets: &[St
                 u.n_test.to_string(),
                 u.iterations.to_string(),
                 u.kept_iteration.map_or(String::new(), |k| k.to_string()),
+                u.kept_value.map_or(String::new(), |v| v.to_string()),
                 u.seconds_per_iteration.to_string(),
                 u.seconds.to_string(),
             ]
@@ -403,10 +419,12 @@ pub fn run(a: TollImagesArgs) -> Result<()> {
                 n_test: d.test.n,
                 iterations: hyper.iterations,
                 kept_iteration: model.meta.selection.as_ref().map(|s| s.iteration),
+                kept_value: model.meta.selection.as_ref().and_then(|s| s.value),
                 seconds_per_iteration: train_seconds / hyper.iterations.max(1) as f64,
                 seconds: t.elapsed().as_secs_f64(),
             };
-            println!("  AUROC {:.2} % ({:.2} s/iteration, {:.0} s)", 100.0 * auroc, unit.seconds_per_iteration, unit.seconds);
+            let kept = unit.kept_value.map_or(String::new(), |v| format!(", kept checkpoint's selection value {:.2} %", 100.0 * v));
+            println!("  AUROC {:.2} % ({:.2} s/iteration, {:.0} s{kept})", 100.0 * auroc, unit.seconds_per_iteration, unit.seconds);
             store.push(unit)?;
             ran_any = true;
             write_outputs(&a, &store, &datasets, &variants, start.elapsed().as_secs_f64())?;

@@ -329,13 +329,17 @@ pub fn run(method: &str, a: DeepArgs) -> Result<()> {
     model.meta.preprocessing = preprocessing.map(|p| serde_json::to_value(p).expect("preprocessing serialises"));
     model.save(&a.model)?;
     let last = model.meta.history.last();
+    // Toll trains by iterations and records one history entry per checkpoint, not per epoch.
+    let length = match method {
+        Method::Toll => format!("iterations = {} ({} checkpoints)", hyper.iterations, model.meta.history.len()),
+        _ => format!("epochs = {}", model.meta.history.len()),
+    };
     println!(
-        "{}: n = {}, input {:?}, network {}, epochs = {}, final loss = {}, seconds = {:.1}",
+        "{}: n = {}, input {:?}, network {}, {length}, final loss = {}, seconds = {:.1}",
         method.name(),
         train.samples.n,
         train.samples.sample_shape,
         hyper.net,
-        model.meta.history.len(),
         last.map_or("-".into(), |r| format!("{:.6}", r.train_loss)),
         start.elapsed().as_secs_f64()
     );

@@ -1,6 +1,7 @@
 //! `oneclass bench toll-images --quick` on the real MNIST: Toll and the β = 0 ablation are both
 //! in the report with their AUROC and the paper's numbers beside them; a second run continues
-//! from OUT/results.json instead of training again.
+//! from OUT/results.json instead of training again. Checkpoints are kept on validation AUROC,
+//! and each unit records the validation AUROC that chose its checkpoint.
 
 mod common;
 
@@ -9,7 +10,7 @@ fn quick_toll_images_reports_both_variants_and_resumes() {
     let data = common::shared_data("mnist");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("toll");
-    let run = || common::quick_bench("toll-images", &[], &data, &out);
+    let run = || common::quick_bench("toll-images", &["--select", "val-auroc", "--val-rows", "500"], &data, &out);
     let (first, _) = run();
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let units = report["units"].as_array().unwrap();
@@ -25,11 +26,18 @@ fn quick_toll_images_reports_both_variants_and_resumes() {
         let summary = &report["summary"]["mnist"][format!("{variant}/class1")];
         assert_eq!(summary["auroc_mean"].as_f64().unwrap(), auroc);
         assert_eq!(summary["auroc_std"].as_f64().unwrap(), 0.0);
+        // Checkpoints every 20 of the 100 iterations; the kept one's validation AUROC is stored.
+        let kept = u["kept_iteration"].as_u64().unwrap();
+        assert!(kept % 20 == 0 && (20..=100).contains(&kept), "{variant}: kept iteration {kept}");
+        let kept_value = u["kept_value"].as_f64().unwrap();
+        assert!(kept_value > 0.8 && kept_value <= 1.0, "{variant}: validation AUROC {kept_value}");
+        assert_eq!(report["summary"]["mnist"][format!("{variant}/kept_value")]["mean"].as_f64().unwrap(), kept_value);
     }
     assert!(report["seconds_this_run"].as_f64().unwrap() > 0.0);
     // The Markdown table puts the paper's class-1 values (99.9 for both) beside ours.
     let md = std::fs::read_to_string(out.join("table.md")).unwrap();
     assert!(md.contains("| 1 (1) |") && md.contains("99.9") && md.contains("Quick smoke run"), "{md}");
+    assert!(md.contains("Selection value of the kept checkpoints (toll)"), "{md}");
     assert!(first.contains("toll (ours)"), "{first}");
     let csv = std::fs::read_to_string(out.join("results.csv")).unwrap();
     assert_eq!(csv.lines().count(), 3, "{csv}");
