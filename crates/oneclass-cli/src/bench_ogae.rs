@@ -504,55 +504,87 @@ fn weight_seed_section(rows: &[&'static str], per_seed: &BTreeMap<&'static str, 
     md
 }
 
-pub fn run(a: OgaeBenchArgs) -> Result<()> {
-    let start = Instant::now();
-    let pair: Vec<u16> = a.pair.split(',').map(|s| s.trim().parse::<u16>()).collect::<std::result::Result<_, _>>().with_context(|| format!("--pair {:?}: expected two digits such as 3,8", a.pair))?;
-    let [normal, anomaly] = pair[..] else { bail!("--pair {:?}: expected two digits such as 3,8", a.pair) };
-    if a.resamples == 0 {
-        bail!("--resamples must be ≥ 1");
-    }
-    let dir = data_dir(a.data_dir.as_deref())?;
-    let mut train_set = load_images(&DatasetName::Mnist, &dir, Split::Train)?;
-    let mut test_set = load_images(&DatasetName::Mnist, &dir, Split::Test)?;
-    if a.quick {
-        train_set = first_of(&train_set, 400);
-        test_set = first_of(&test_set, 150);
-    }
-    let p = ogae_mnist_c::OgaeParams::new(normal, anomaly, a.seed);
-    eprintln!("building the MNIST-C task {normal} vs {anomaly} ({} images to corrupt)…", ogae_mnist_c::total_images(&train_set, &test_set, &p));
-    let proto = ogae_mnist_c::build(&train_set, &test_set, &p, &|_| {})?;
-    let split = |name: &str| proto.split(name).with_context(|| format!("protocol lacks the split {name}"));
-    let (train, early, val, test) = (samples_of(&split("train")?.x)?, samples_of(&split("early_stop")?.x)?, samples_of(&split("val")?.x)?, samples_of(&split("test")?.x)?);
-    let (val_y, test_y) = (split("val")?.y.clone(), split("test")?.y.clone());
-    eprintln!("train {}, early stop {}, validation {}, test {}", train.n, early.n, val.n, test.n);
-    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+/// The MNIST-C task of `--pair`: its four splits as network inputs, their labels, and the
+/// corruption of each test image.
+struct Task {
+    normal: u16,
+    anomaly: u16,
+    params: ogae_mnist_c::OgaeParams,
+    train: Samples,
+    early: Samples,
+    val: Samples,
+    test: Samples,
+    val_y: Vec<u8>,
+    test_y: Vec<u8>,
+    test_corruption: Vec<i64>,
+}
 
-    let settings: BTreeMap<String, String> =
-        [("pair", format!("{normal},{anomaly}")), ("seed", a.seed.to_string()), ("quick", a.quick.to_string())].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
-    let mut store: UnitStore<TrainedModel> = UnitStore::open(&a.out, "ogae-mnist-c", settings)?;
-    let trainings = grid(a.quick);
-    compact(&mut store, &trainings, &val_y)?;
-    let models_dir = a.models.clone().unwrap_or_else(|| a.out.join("models"));
-    let fingerprint = training_fingerprint(&train, &early, a.seed, a.quick);
+impl Task {
+    fn load(a: &OgaeBenchArgs) -> Result<Task> {
+        let pair: Vec<u16> = a.pair.split(',').map(|s| s.trim().parse::<u16>()).collect::<std::result::Result<_, _>>().with_context(|| format!("--pair {:?}: expected two digits such as 3,8", a.pair))?;
+        let [normal, anomaly] = pair[..] else { bail!("--pair {:?}: expected two digits such as 3,8", a.pair) };
+        let dir = data_dir(a.data_dir.as_deref())?;
+        let mut train_set = load_images(&DatasetName::Mnist, &dir, Split::Train)?;
+        let mut test_set = load_images(&DatasetName::Mnist, &dir, Split::Test)?;
+        if a.quick {
+            train_set = first_of(&train_set, 400);
+            test_set = first_of(&test_set, 150);
+        }
+        let params = ogae_mnist_c::OgaeParams::new(normal, anomaly, a.seed);
+        eprintln!("building the MNIST-C task {normal} vs {anomaly} ({} images to corrupt)…", ogae_mnist_c::total_images(&train_set, &test_set, &params));
+        let proto = ogae_mnist_c::build(&train_set, &test_set, &params, &|_| {})?;
+        let split = |name: &str| proto.split(name).with_context(|| format!("protocol lacks the split {name}"));
+        let test_split = split("test")?;
+        // AUROC inside each test corruption: the pooled AUROC also ranks whole corruptions
+        // against each other, which can hide (or fake) a good ranking of digits.
+        let test_corruption = test_split.extra.iter().find(|(k, _)| k == "corruption").context("the test split lacks its corruption column")?.1.clone();
+        let task = Task {
+            normal,
+            anomaly,
+            train: samples_of(&split("train")?.x)?,
+            early: samples_of(&split("early_stop")?.x)?,
+            val: samples_of(&split("val")?.x)?,
+            test: samples_of(&test_split.x)?,
+            val_y: split("val")?.y.clone(),
+            test_y: test_split.y.clone(),
+            test_corruption,
+            params,
+        };
+        eprintln!("train {}, early stop {}, validation {}, test {}", task.train.n, task.early.n, task.val.n, task.test.n);
+        Ok(task)
+    }
+
+    fn corruption_name(&self, id: i64) -> &'static str {
+        self.params.test_corruptions.iter().find(|&&c| c as i64 == id).map_or("?", |c| c.name())
+    }
+}
+
+/// Trains (or loads) every network of the grid that OUT/results.json lacks.
+fn train_grid(a: &OgaeBenchArgs, task: &Task, trainings: &[Training], store: &mut UnitStore<TrainedModel>, models_dir: &Path) -> Result<()> {
+    compact(store, trainings, &task.val_y)?;
+    let fingerprint = training_fingerprint(&task.train, &task.early, a.seed, a.quick);
     let bar = unit_bar(trainings.len());
     for (i, t) in trainings.iter().enumerate() {
         let config = t.config();
         bar.set_message(config.clone());
         if !store.contains(&config) {
-            let net = obtain_network(t, &config, &a, a.seed, &train, &early, &models_dir, &fingerprint)?;
+            let net = obtain_network(t, &config, a, a.seed, &task.train, &task.early, models_dir, &fingerprint)?;
             let verb = if net.loaded { "loaded (trained earlier in" } else { "trained (in" };
-            let unit = score_rows(t, &config, &a, net, [&train, &val, &test], &val_y)?;
+            let unit = score_rows(t, &config, a, net, [&task.train, &task.val, &task.test], &task.val_y)?;
             bar.suspend(|| eprintln!("[{}/{}] {config}: {verb} {:.1} s, {} epochs)", i + 1, trainings.len(), unit.seconds, unit.epochs));
             store.insert(unit);
-            compact(&mut store, &trainings, &val_y)?;
+            compact(store, trainings, &task.val_y)?;
         }
         bar.inc(1);
     }
     bar.finish_and_clear();
+    Ok(())
+}
 
-    // Validation choice per row, over the whole grid.
-    let mut best: BTreeMap<&'static str, Chosen> = BTreeMap::new();
-    for (row, (u, r, val_auroc)) in choices(&store, &trainings) {
+/// The validation choice of every row over the whole grid, with its test scores.
+fn chosen_settings(store: &UnitStore<TrainedModel>, trainings: &[Training]) -> Result<BTreeMap<&'static str, Chosen>> {
+    let mut best = BTreeMap::new();
+    for (row, (u, r, val_auroc)) in choices(store, trainings) {
         let row = ROWS.iter().copied().find(|x| *x == row).with_context(|| format!("results.json: unknown row {row:?}"))?;
         let rs = &store.units[u].rows[r];
         if rs.test.is_empty() {
@@ -560,129 +592,197 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
         }
         best.insert(row, Chosen { config: rs.config.clone(), training: store.units[u].config.clone(), val_auroc, test: rs.test.clone() });
     }
-    let mut model_seconds: f64 = store.units.iter().map(|u| u.seconds).sum();
+    Ok(best)
+}
 
-    // Test metrics and the paired bootstrap of every metric over the 12 chosen models.
+/// The chosen models' test metrics, their paired bootstrap (one per metric) and their AUROC
+/// within each test corruption; rows in table order.
+struct Comparison {
+    rows: Vec<&'static str>,
+    evals: Vec<oneclass_metrics::Evaluation>,
+    /// AUROC, AUPR, AUROC30.
+    boots: Vec<oneclass_metrics::stats::BootstrapComparison>,
+    by_corruption: Vec<Vec<(i64, f64)>>,
+}
+
+const SIGNIFICANCE: f64 = 0.01;
+
+fn compare(best: &BTreeMap<&'static str, Chosen>, task: &Task, resamples: usize, seed: u64) -> Result<Comparison> {
     let rows: Vec<&'static str> = ROWS.iter().copied().filter(|r| best.contains_key(r)).collect();
     let scores: Vec<&[f64]> = rows.iter().map(|r| best[r].test.as_slice()).collect();
-    let metrics = [("auroc", Metric::Auroc), ("aupr", Metric::Aupr), ("auroc30", Metric::Auroc30)];
-    let mut boots = Vec::new();
-    for (i, (_, m)) in metrics.iter().enumerate() {
-        boots.push(paired_bootstrap(&scores, &test_y, *m, a.resamples, a.seed.wrapping_add(i as u64))?);
-    }
-    let alpha = 0.01;
-    let evals: Vec<oneclass_metrics::Evaluation> = scores.iter().map(|s| oneclass_metrics::evaluate(s, &test_y, None)).collect::<std::result::Result<_, _>>()?;
-    let value = |e: &oneclass_metrics::Evaluation, k: usize| [e.auroc, e.aupr, e.auroc30][k];
-    // AUROC inside each test corruption: the pooled AUROC also ranks whole corruptions against
-    // each other, which can hide (or fake) a good ranking of digits.
-    let test_corruption = &split("test")?.extra.iter().find(|(k, _)| k == "corruption").context("the test split lacks its corruption column")?.1;
-    let corruption_name = |id: i64| p.test_corruptions.iter().find(|&&c| c as i64 == id).map_or("?", |c| c.name());
-    let by_corruption: Vec<Vec<(i64, f64)>> = scores.iter().map(|s| oneclass_metrics::auroc_within_groups(s, &test_y, test_corruption)).collect::<std::result::Result<_, _>>()?;
+    let boots = [Metric::Auroc, Metric::Aupr, Metric::Auroc30]
+        .into_iter()
+        .enumerate()
+        .map(|(i, m)| paired_bootstrap(&scores, &task.test_y, m, resamples, seed.wrapping_add(i as u64)))
+        .collect::<std::result::Result<_, _>>()?;
+    let evals = scores.iter().map(|s| oneclass_metrics::evaluate(s, &task.test_y, None)).collect::<std::result::Result<_, _>>()?;
+    let by_corruption = scores.iter().map(|s| oneclass_metrics::auroc_within_groups(s, &task.test_y, &task.test_corruption)).collect::<std::result::Result<_, _>>()?;
+    Ok(Comparison { rows, evals, boots, by_corruption })
+}
 
-    // The chosen settings again with other weight seeds: --seed's numbers first.
+/// Every row's runs over `--seed` and the `--weight-seeds` (empty without the option), the
+/// training seconds of the weight-seed networks and their number.
+fn weight_seed_table(
+    a: &OgaeBenchArgs,
+    task: &Task,
+    best: &BTreeMap<&'static str, Chosen>,
+    cmp: &Comparison,
+    trainings: &[Training],
+    models_dir: &Path,
+    settings: BTreeMap<String, String>,
+) -> Result<(BTreeMap<&'static str, Vec<(u64, SeedRow)>>, f64, usize)> {
     let mut weight_seeds: Vec<u64> = match &a.weight_seeds {
         Some(list) => crate::bench_common::parse_list(list, "--weight-seeds")?,
         None => Vec::new(),
     };
     let mut seen = std::collections::BTreeSet::new();
     weight_seeds.retain(|s| seen.insert(*s));
-    let mut per_seed: BTreeMap<&'static str, Vec<(u64, SeedRow)>> = BTreeMap::new();
-    let mut seed_networks = 0;
-    if !weight_seeds.is_empty() {
-        let (others, seed_store) =
-            weight_seed_runs(&a, &weight_seeds, &best, &trainings, [&train, &early, &val, &test], [&val_y, &test_y], test_corruption, &models_dir, store.settings.clone())?;
-        model_seconds += seed_store.units.iter().map(|u| u.seconds).sum::<f64>();
-        seed_networks = seed_store.units.len();
-        for (m, &row) in rows.iter().enumerate() {
-            let e = &evals[m];
-            let own = SeedRow { row: row.into(), config: best[row].config.clone(), val_auroc: best[row].val_auroc, test: [e.auroc, e.aupr, e.auroc30], by_corruption: by_corruption[m].clone() };
-            let mut runs = vec![(a.seed, own)];
-            runs.extend(others.get(row).cloned().unwrap_or_default());
-            per_seed.insert(row, runs);
-        }
+    let mut per_seed = BTreeMap::new();
+    if weight_seeds.is_empty() {
+        return Ok((per_seed, 0.0, 0));
     }
+    let (others, seed_store) = weight_seed_runs(
+        a,
+        &weight_seeds,
+        best,
+        trainings,
+        [&task.train, &task.early, &task.val, &task.test],
+        [&task.val_y, &task.test_y],
+        &task.test_corruption,
+        models_dir,
+        settings,
+    )?;
+    for (m, &row) in cmp.rows.iter().enumerate() {
+        let e = &cmp.evals[m];
+        let own = SeedRow { row: row.into(), config: best[row].config.clone(), val_auroc: best[row].val_auroc, test: [e.auroc, e.aupr, e.auroc30], by_corruption: cmp.by_corruption[m].clone() };
+        let mut runs = vec![(a.seed, own)];
+        runs.extend(others.get(row).cloned().unwrap_or_default());
+        per_seed.insert(row, runs);
+    }
+    Ok((per_seed, seed_store.units.iter().map(|u| u.seconds).sum(), seed_store.units.len()))
+}
 
-    let overhead_hyper = {
-        let mut h = Hyper::defaults(Method::Ogae);
-        h.set(Method::Ogae, "net", "ogae-mnist")?;
-        h
-    };
-    let overhead = oneclass_deep::ogae_step_overhead(&train, &overhead_hyper, if a.quick { 10 } else { 50 }, a.seed)?;
-    let wall = start.elapsed().as_secs_f64();
-
-    let mut md = format!(
-        "Seed 001 {} — {normal} vs {anomaly} under corruption (test n = {}, {} anomalies). Best in **bold**; <u>underlined</u>: not significantly worse than the best (paired bootstrap, {} resamples, Bonferroni, p ≥ {alpha}).{}\n\n| {normal} vs {anomaly} | AUROC | AUPR | AUROC30 | published AUROC / AUPR / AUROC30 |\n|---|---|---|---|---|\n",
-        if (normal, anomaly) == (3, 4) { "table IV" } else { "table I" },
-        test.n,
-        test_y.iter().filter(|&&y| y == 1).count(),
-        a.resamples,
-        if a.quick { " **Quick smoke run (subset, 2 epochs): not comparable to the paper.**" } else { "" }
-    );
+/// Table I's Markdown rows (best in bold, not significantly worse underlined), results.csv and
+/// the JSON entry of every chosen model; writes each model's ROC curve as a PNG.
+fn model_table(a: &OgaeBenchArgs, task: &Task, best: &BTreeMap<&'static str, Chosen>, cmp: &Comparison) -> Result<(String, String, serde_json::Map<String, serde_json::Value>)> {
+    let (mut md, mut models) = (String::new(), serde_json::Map::new());
     let mut csv = String::from("model,auroc,aupr,auroc30,p_bonferroni_auroc,p_bonferroni_aupr,p_bonferroni_auroc30,val_auroc,config\n");
-    let mut models = serde_json::Map::new();
-    for (m, row) in rows.iter().enumerate() {
-        let e = &evals[m];
+    let pair = (task.normal, task.anomaly);
+    for (m, row) in cmp.rows.iter().enumerate() {
+        let e = &cmp.evals[m];
+        let values = [e.auroc, e.aupr, e.auroc30];
         let cells: Vec<String> = (0..3)
             .map(|k| {
-                let v = format!("{:.3}", value(e, k));
-                if boots[k].best == m {
+                let v = format!("{:.3}", values[k]);
+                if cmp.boots[k].best == m {
                     format!("**{v}**")
-                } else if boots[k].p_bonferroni[m] >= alpha {
+                } else if cmp.boots[k].p_bonferroni[m] >= SIGNIFICANCE {
                     format!("<u>{v}</u>")
                 } else {
                     v
                 }
             })
             .collect();
-        let pubv = published((normal, anomaly), row).map_or("-".into(), |p| format!("{:.2} / {:.2} / {:.2}", p[0], p[1], p[2]));
+        let pubv = published(pair, row).map_or("-".into(), |p| format!("{:.2} / {:.2} / {:.2}", p[0], p[1], p[2]));
         md.push_str(&format!("| {row} | {} | {} | {} | {pubv} |\n", cells[0], cells[1], cells[2]));
         let c = &best[row];
-        csv.push_str(&format!("{row},{},{},{},{},{},{},{},\"{}\"\n", e.auroc, e.aupr, e.auroc30, boots[0].p_bonferroni[m], boots[1].p_bonferroni[m], boots[2].p_bonferroni[m], c.val_auroc, c.config));
+        let p = |k: usize| cmp.boots[k].p_bonferroni[m];
+        csv.push_str(&format!("{row},{},{},{},{},{},{},{},\"{}\"\n", e.auroc, e.aupr, e.auroc30, p(0), p(1), p(2), c.val_auroc, c.config));
+        let ci = |k: usize| cmp.boots[k].ci95[m];
         models.insert(
             row.to_string(),
             json!({
                 "auroc": e.auroc, "aupr": e.aupr, "auroc30": e.auroc30,
-                "p_bonferroni": { "auroc": boots[0].p_bonferroni[m], "aupr": boots[1].p_bonferroni[m], "auroc30": boots[2].p_bonferroni[m] },
-                "ci95": { "auroc": boots[0].ci95[m], "aupr": boots[1].ci95[m], "auroc30": boots[2].ci95[m] },
-                "val_auroc": c.val_auroc, "config": c.config, "published": published((normal, anomaly), row),
+                "p_bonferroni": { "auroc": p(0), "aupr": p(1), "auroc30": p(2) },
+                "ci95": { "auroc": ci(0), "aupr": ci(1), "auroc30": ci(2) },
+                "val_auroc": c.val_auroc, "config": c.config, "published": published(pair, row),
                 "roc_png": format!("roc_{}.png", slug(row)),
-                "auroc_by_corruption": by_corruption[m].iter().map(|&(g, v)| (corruption_name(g).to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+                "auroc_by_corruption": cmp.by_corruption[m].iter().map(|&(g, v)| (task.corruption_name(g).to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
             }),
         );
-        let roc = oneclass_metrics::roc_curve(&c.test, &test_y)?;
+        let roc = oneclass_metrics::roc_curve(&c.test, &task.test_y)?;
         roc_png(&a.out.join(format!("roc_{}.png", slug(row))), &roc.fpr, &roc.tpr)?;
     }
-    let names: Vec<&str> = by_corruption.first().map_or(vec![], |b| b.iter().map(|&(g, _)| corruption_name(g)).collect());
+    let names: Vec<&str> = cmp.by_corruption.first().map_or(vec![], |b| b.iter().map(|&(g, _)| task.corruption_name(g)).collect());
     md.push_str(&format!("\nAUROC within each test corruption (the pooled AUROC above also ranks the corruptions against each other):\n\n| model | {} |\n|---|{}\n", names.join(" | "), "---|".repeat(names.len())));
-    for (m, row) in rows.iter().enumerate() {
-        md.push_str(&format!("| {row} | {} |\n", by_corruption[m].iter().map(|(_, v)| format!("{v:.3}")).collect::<Vec<_>>().join(" | ")));
+    for (m, row) in cmp.rows.iter().enumerate() {
+        md.push_str(&format!("| {row} | {} |\n", cmp.by_corruption[m].iter().map(|(_, v)| format!("{v:.3}")).collect::<Vec<_>>().join(" | ")));
     }
-    if !per_seed.is_empty() {
-        md.push_str(&weight_seed_section(&rows, &per_seed, (normal, anomaly), &corruption_name));
-        let mut seed_csv = String::from("model,seed,config,val_auroc,auroc,aupr,auroc30\n");
-        for &row in &rows {
-            let runs = &per_seed[row];
-            for (seed, r) in runs {
-                seed_csv.push_str(&format!("{row},{seed},\"{}\",{},{},{},{}\n", r.config, r.val_auroc, r.test[0], r.test[1], r.test[2]));
-            }
-            let summary = |values: Vec<f64>| {
-                let (m, s) = crate::bench_common::mean_std(&values);
-                json!({ "values": values, "mean": m, "std": s })
-            };
-            if let Some(entry) = models.get_mut(row) {
-                entry["weight_seeds"] = json!({
-                    "seeds": runs.iter().map(|r| r.0).collect::<Vec<_>>(),
-                    "val_auroc": runs.iter().map(|r| r.1.val_auroc).collect::<Vec<_>>(),
-                    "auroc": summary(runs.iter().map(|r| r.1.test[0]).collect()),
-                    "aupr": summary(runs.iter().map(|r| r.1.test[1]).collect()),
-                    "auroc30": summary(runs.iter().map(|r| r.1.test[2]).collect()),
-                    "auroc_by_corruption": runs[0].1.by_corruption.iter().enumerate().map(|(k, &(g, _))| {
-                        (corruption_name(g).to_string(), summary(runs.iter().map(|r| r.1.by_corruption[k].1).collect()))
-                    }).collect::<serde_json::Map<_, _>>(),
-                });
-            }
+    Ok((md, csv, models))
+}
+
+/// The weight-seed section of the Markdown, its entries in the models' JSON, and
+/// OUT/weight_seeds.csv.
+fn weight_seed_outputs(a: &OgaeBenchArgs, task: &Task, rows: &[&'static str], per_seed: &BTreeMap<&'static str, Vec<(u64, SeedRow)>>, models: &mut serde_json::Map<String, serde_json::Value>) -> Result<String> {
+    let corruption_name = |id: i64| task.corruption_name(id);
+    let md = weight_seed_section(rows, per_seed, (task.normal, task.anomaly), &corruption_name);
+    let mut seed_csv = String::from("model,seed,config,val_auroc,auroc,aupr,auroc30\n");
+    let summary = |values: Vec<f64>| {
+        let (m, s) = crate::bench_common::mean_std(&values);
+        json!({ "values": values, "mean": m, "std": s })
+    };
+    for &row in rows {
+        let runs = &per_seed[row];
+        for (seed, r) in runs {
+            seed_csv.push_str(&format!("{row},{seed},\"{}\",{},{},{},{}\n", r.config, r.val_auroc, r.test[0], r.test[1], r.test[2]));
         }
-        crate::io::write_text(&a.out.join("weight_seeds.csv"), &seed_csv)?;
+        if let Some(entry) = models.get_mut(row) {
+            entry["weight_seeds"] = json!({
+                "seeds": runs.iter().map(|r| r.0).collect::<Vec<_>>(),
+                "val_auroc": runs.iter().map(|r| r.1.val_auroc).collect::<Vec<_>>(),
+                "auroc": summary(runs.iter().map(|r| r.1.test[0]).collect()),
+                "aupr": summary(runs.iter().map(|r| r.1.test[1]).collect()),
+                "auroc30": summary(runs.iter().map(|r| r.1.test[2]).collect()),
+                "auroc_by_corruption": runs[0].1.by_corruption.iter().enumerate().map(|(k, &(g, _))| {
+                    (task.corruption_name(g).to_string(), summary(runs.iter().map(|r| r.1.by_corruption[k].1).collect()))
+                }).collect::<serde_json::Map<_, _>>(),
+            });
+        }
+    }
+    crate::io::write_text(&a.out.join("weight_seeds.csv"), &seed_csv)?;
+    Ok(md)
+}
+
+pub fn run(a: OgaeBenchArgs) -> Result<()> {
+    let start = Instant::now();
+    if a.resamples == 0 {
+        bail!("--resamples must be ≥ 1");
+    }
+    let task = Task::load(&a)?;
+    let (normal, anomaly) = (task.normal, task.anomaly);
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let settings: BTreeMap<String, String> =
+        [("pair", format!("{normal},{anomaly}")), ("seed", a.seed.to_string()), ("quick", a.quick.to_string())].into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    let mut store: UnitStore<TrainedModel> = UnitStore::open(&a.out, "ogae-mnist-c", settings)?;
+    let trainings = grid(a.quick);
+    let models_dir = a.models.clone().unwrap_or_else(|| a.out.join("models"));
+    train_grid(&a, &task, &trainings, &mut store, &models_dir)?;
+    let best = chosen_settings(&store, &trainings)?;
+    let cmp = compare(&best, &task, a.resamples, a.seed)?;
+    // The chosen settings again with other weight seeds: --seed's numbers first.
+    let (per_seed, seed_seconds, seed_networks) = weight_seed_table(&a, &task, &best, &cmp, &trainings, &models_dir, store.settings.clone())?;
+    let model_seconds = store.units.iter().map(|u| u.seconds).sum::<f64>() + seed_seconds;
+
+    let overhead_hyper = {
+        let mut h = Hyper::defaults(Method::Ogae);
+        h.set(Method::Ogae, "net", "ogae-mnist")?;
+        h
+    };
+    let overhead = oneclass_deep::ogae_step_overhead(&task.train, &overhead_hyper, if a.quick { 10 } else { 50 }, a.seed)?;
+    let wall = start.elapsed().as_secs_f64();
+
+    let mut md = format!(
+        "Seed 001 {} — {normal} vs {anomaly} under corruption (test n = {}, {} anomalies). Best in **bold**; <u>underlined</u>: not significantly worse than the best (paired bootstrap, {} resamples, Bonferroni, p ≥ {SIGNIFICANCE}).{}\n\n| {normal} vs {anomaly} | AUROC | AUPR | AUROC30 | published AUROC / AUPR / AUROC30 |\n|---|---|---|---|---|\n",
+        if (normal, anomaly) == (3, 4) { "table IV" } else { "table I" },
+        task.test.n,
+        task.test_y.iter().filter(|&&y| y == 1).count(),
+        a.resamples,
+        if a.quick { " **Quick smoke run (subset, 2 epochs): not comparable to the paper.**" } else { "" }
+    );
+    let (rows_md, csv, mut models) = model_table(&a, &task, &best, &cmp)?;
+    md.push_str(&rows_md);
+    if !per_seed.is_empty() {
+        md.push_str(&weight_seed_outputs(&a, &task, &cmp.rows, &per_seed, &mut models)?);
     }
     md.push_str(&format!(
         "\nChosen settings by validation AUROC are in results.csv. Seed {}; {} trained networks of the grid{}, {:.0} s of training in all (this invocation {:.0} s). OgAE step {:.1} ms vs AE step {:.1} ms (batch {}): ratio {:.3}.\n",
@@ -694,10 +794,10 @@ pub fn run(a: OgaeBenchArgs) -> Result<()> {
         "quick": a.quick,
         "seed": a.seed,
         "resamples": a.resamples,
-        "significance": alpha,
-        "counts": { "train": train.n, "early_stop": early.n, "val": val.n, "test": test.n },
+        "significance": SIGNIFICANCE,
+        "counts": { "train": task.train.n, "early_stop": task.early.n, "val": task.val.n, "test": task.test.n },
         "models": models,
-        "best": { "auroc": rows[boots[0].best], "aupr": rows[boots[1].best], "auroc30": rows[boots[2].best] },
+        "best": { "auroc": cmp.rows[cmp.boots[0].best], "aupr": cmp.rows[cmp.boots[1].best], "auroc30": cmp.rows[cmp.boots[2].best] },
         "overhead": overhead,
         "wall_seconds": wall,
         "training_seconds": model_seconds,
