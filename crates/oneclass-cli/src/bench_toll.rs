@@ -5,7 +5,8 @@
 //! fit with the same seed (same initial weights and batches, so the same training trajectory):
 //! `val-f1` / `val-auroc` use the labelled validation split, `last` does not. Besides the paper's
 //! F1 the report gives F1 with as many rows flagged as the test split has anomalies, and the
-//! kept model's validation F1 and AUROC.
+//! kept model's validation F1 and AUROC. Each finished fit is kept in `OUT/results.json`, so an
+//! interrupted run continues, and runs with other `--seeds` into the same OUT add up.
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -13,10 +14,11 @@ use oneclass_data::images::named::{data_dir, load_table, DatasetName};
 use oneclass_data::preprocess::TablePreprocess;
 use oneclass_data::protocols::{tabular, Features, SplitSet};
 use oneclass_deep::{DeepModel, DeviceKind, FitData, Hyper, Method, Samples, Selection, TrainOptions};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::bench_common::{mean_std, parse_list};
+use crate::bench_common::{csv_text, mean_std, parse_list, record_overrides, settings_line, unit_bar, write_report_files, Unit, UnitStore};
 use std::time::Instant;
 
 /// Seed 002 section 4.1: the top 15 % of the scores are labelled anomalous.
@@ -53,7 +55,8 @@ pub struct TollArrhythmiaArgs {
     pub out: PathBuf,
 }
 
-#[derive(Serialize)]
+/// One Toll fit: a (seed, split, selection rule) unit of `OUT/results.json`.
+#[derive(Serialize, Deserialize)]
 struct Run {
     seed: u64,
     split_seed: u64,
@@ -67,6 +70,12 @@ struct Run {
     val_auroc: f64,
     kept_iteration: Option<usize>,
     seconds: f64,
+}
+
+impl Unit for Run {
+    fn key(&self) -> String {
+        format!("seed{}/split{}/{}", self.seed, self.split_seed, self.rule)
+    }
 }
 
 fn table(s: &SplitSet) -> Result<Samples> {
@@ -91,9 +100,22 @@ pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
     let rule_names: Vec<String> = rules.iter().map(Selection::name).collect();
     let name = DatasetName::parse("odds/arrhythmia")?;
     let set = load_table(&name, &data_dir(a.data_dir.as_deref())?)?;
-    std::fs::create_dir_all(&a.out).with_context(|| format!("{}: cannot create the output folder", a.out.display()))?;
-    let mut runs = Vec::new();
-    for &seed in &seeds {
+    let split_note = match a.split_seed {
+        Some(s) => format!("one split (seed {s}), seeds vary weights and batches"),
+        None => "a new split per seed".to_string(),
+    };
+    let mut settings = BTreeMap::from([
+        ("quick".to_string(), a.quick.to_string()),
+        ("preprocess".to_string(), a.preprocess.clone()),
+        ("split".to_string(), split_note.clone()),
+    ]);
+    record_overrides(&mut settings, "set", &a.set)?;
+    // Each finished fit is saved at once; a rerun (or one with more --seeds) continues.
+    let mut store: UnitStore<Run> = UnitStore::open(&a.out, "toll-arrhythmia", settings.clone())?;
+    let key = |seed: u64, rule: &str| format!("seed{seed}/split{}/{rule}", a.split_seed.unwrap_or(seed));
+    let pending: Vec<u64> = seeds.iter().copied().filter(|&s| rule_names.iter().any(|r| !store.contains(&key(s, r)))).collect();
+    let bar = unit_bar(pending.iter().map(|&s| rule_names.iter().filter(|r| !store.contains(&key(s, r))).count()).sum());
+    for &seed in &pending {
         let split_seed = a.split_seed.unwrap_or(seed);
         let params = tabular::TabularParams { split: tabular::TabularSplit::Toll, ratio_known_normal: 0.0, ratio_known_anomaly: 0.0, ratio_pollution: 0.0, seed: split_seed };
         let proto = tabular::build("odds/arrhythmia", &set, &params)?;
@@ -112,6 +134,9 @@ pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
         let (y_val, y_test) = (val.y.clone(), test.y.clone());
         let (train, val, test) = (scaled(train)?, scaled(val)?, scaled(test)?);
         for (rule, rule_name) in rules.iter().zip(&rule_names) {
+            if store.contains(&key(seed, rule_name)) {
+                continue;
+            }
             let t = Instant::now();
             let mut hyper = Hyper::defaults(Method::Toll);
             hyper.set(Method::Toll, "preset", "arrhythmia")?;
@@ -136,7 +161,7 @@ pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
                 kept_iteration: model.meta.selection.as_ref().map(|s| s.iteration),
                 seconds: t.elapsed().as_secs_f64(),
             };
-            println!(
+            let line = format!(
                 "seed {seed} split {split_seed} select={rule_name}: test F1 {:.1} (top-k {:.1}), AUROC {:.1}; val F1 {:.1}, AUROC {:.1} (kept iteration {:?}, {:.1} s)",
                 100.0 * r.f1,
                 100.0 * r.f1_top_k,
@@ -146,50 +171,66 @@ pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
                 r.kept_iteration,
                 r.seconds
             );
-            runs.push(r);
+            bar.suspend(|| println!("{line}"));
+            store.push(r)?;
+            bar.inc(1);
         }
     }
-    let split_note = match a.split_seed {
-        Some(s) => format!("one split (seed {s}), seeds vary weights and batches"),
-        None => "a new split per seed".to_string(),
-    };
+    bar.finish_and_clear();
+    write_outputs(&a, &store, &rule_names, &split_note, &settings, start.elapsed().as_secs_f64())
+}
+
+/// The report of every stored fit of the rules asked for (all seeds run into this OUT so far):
+/// per rule, mean ± std over seeds and the 95 % interval of the mean test F1.
+fn write_outputs(a: &TollArrhythmiaArgs, store: &UnitStore<Run>, rule_names: &[String], split_note: &str, settings: &BTreeMap<String, String>, run_seconds: f64) -> Result<()> {
     let mut md = format!(
-        "# Toll on Arrhythmia (seed 002 table 4; published F1 60.0)\n\nPreprocessing `{}`, {split_note}. Test F1 flags the top 15 % of the test scores (the paper's metric); F1 top-k flags as many rows as there are test anomalies. Validation numbers are the kept model's. Mean ± std (%) over seeds.\n\n| selection | val F1 | val AUROC | test F1 | test F1 top-k | test AUROC | seeds |\n|---|---|---|---|---|---|---|\n",
+        "# Toll on Arrhythmia (seed 002 table 4; published F1 60.0)\n\nPreprocessing `{}`, {split_note}. Test F1 flags the top 15 % of the test scores (the paper's metric); F1 top-k flags as many rows as there are test anomalies. Validation numbers are the kept model's. Mean ± std (%) over seeds; the interval is mean ± 1.96 · std / √seeds (normal approximation: the spread of the mean over splits and weights, not of one run).\n\n| selection | val F1 | val AUROC | test F1 | test F1 95 % interval of the mean | test F1 top-k | test AUROC | seeds |\n|---|---|---|---|---|---|---|---|\n",
         a.preprocess
     );
     let mut summary = serde_json::Map::new();
-    for rule in &rule_names {
-        let of = |f: fn(&Run) -> f64| -> (f64, f64) { mean_std(&runs.iter().filter(|r| &r.rule == rule).map(f).collect::<Vec<_>>()) };
+    for rule in rule_names {
+        let runs: Vec<&Run> = store.units.iter().filter(|r| &r.rule == rule).collect();
+        let of = |f: fn(&Run) -> f64| -> (f64, f64) { mean_std(&runs.iter().map(|r| f(r)).collect::<Vec<_>>()) };
         let (vf, va, f1, fk, au) = (of(|r| r.val_f1), of(|r| r.val_auroc), of(|r| r.f1), of(|r| r.f1_top_k), of(|r| r.auroc));
+        let n = runs.len();
+        let half_width = 1.96 * f1.1 / (n as f64).sqrt();
         let pm = |(m, s): (f64, f64)| format!("{:.1} ± {:.1}", 100.0 * m, 100.0 * s);
-        let n = runs.iter().filter(|r| &r.rule == rule).count();
-        md += &format!("| {rule} | {} | {} | {} | {} | {} | {n} |\n", pm(vf), pm(va), pm(f1), pm(fk), pm(au));
+        md += &format!(
+            "| {rule} | {} | {} | {} | {:.1} – {:.1} | {} | {} | {n} |\n",
+            pm(vf),
+            pm(va),
+            pm(f1),
+            100.0 * (f1.0 - half_width),
+            100.0 * (f1.0 + half_width),
+            pm(fk),
+            pm(au)
+        );
         summary.insert(
             rule.clone(),
-            serde_json::json!({"f1_mean": f1.0, "f1_std": f1.1, "f1_top_k_mean": fk.0, "f1_top_k_std": fk.1, "auroc_mean": au.0, "auroc_std": au.1, "val_f1_mean": vf.0, "val_auroc_mean": va.0}),
+            serde_json::json!({"f1_mean": f1.0, "f1_std": f1.1, "f1_mean_interval95": [f1.0 - half_width, f1.0 + half_width], "f1_top_k_mean": fk.0, "f1_top_k_std": fk.1, "auroc_mean": au.0, "auroc_std": au.1, "val_f1_mean": vf.0, "val_auroc_mean": va.0, "seeds": n}),
         );
     }
-    md += &format!("\nTotal {:.0} s.{}\n", start.elapsed().as_secs_f64(), if a.quick { " Quick smoke run: not comparable to the paper." } else { "" });
-    let mut csv = String::from("seed,split_seed,rule,f1,f1_top_k,auroc,val_f1,val_auroc,kept_iteration,seconds\n");
-    for r in &runs {
-        csv += &format!(
-            "{},{},{},{},{},{},{},{},{},{}\n",
-            r.seed,
-            r.split_seed,
-            r.rule,
-            r.f1,
-            r.f1_top_k,
-            r.auroc,
-            r.val_f1,
-            r.val_auroc,
-            r.kept_iteration.map_or(String::new(), |k| k.to_string()),
-            r.seconds
-        );
-    }
-    let report = serde_json::json!({"benchmark": "toll-arrhythmia", "quick": a.quick, "preprocess": a.preprocess, "split_seed": a.split_seed, "select": rule_names, "settings": a.set, "summary": summary, "runs": runs, "seconds": start.elapsed().as_secs_f64()});
-    crate::io::write_text(&a.out.join("report.json"), &serde_json::to_string_pretty(&report)?)?;
-    crate::io::write_text(&a.out.join("table.md"), &md)?;
-    crate::io::write_text(&a.out.join("results.csv"), &csv)?;
-    print!("{md}");
-    Ok(())
+    let finished: f64 = store.units.iter().map(|r| r.seconds).sum();
+    md += &format!("\n{}", settings_line(settings, finished, run_seconds, a.quick));
+    let rows: Vec<Vec<String>> = store
+        .units
+        .iter()
+        .map(|r| {
+            vec![
+                r.seed.to_string(),
+                r.split_seed.to_string(),
+                r.rule.clone(),
+                r.f1.to_string(),
+                r.f1_top_k.to_string(),
+                r.auroc.to_string(),
+                r.val_f1.to_string(),
+                r.val_auroc.to_string(),
+                r.kept_iteration.map_or(String::new(), |k| k.to_string()),
+                r.seconds.to_string(),
+            ]
+        })
+        .collect();
+    let csv = csv_text(&["seed", "split_seed", "rule", "f1", "f1_top_k", "auroc", "val_f1", "val_auroc", "kept_iteration", "seconds"], &rows);
+    let report = serde_json::json!({"benchmark": "toll-arrhythmia", "quick": a.quick, "preprocess": a.preprocess, "split_seed": a.split_seed, "select": rule_names, "settings": a.set, "summary": summary, "runs": store.units, "seconds_finished_units": finished, "seconds_this_run": run_seconds});
+    write_report_files(&a.out, &report, &md, &csv)
 }

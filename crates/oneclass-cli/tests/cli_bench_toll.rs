@@ -1,6 +1,7 @@
 //! `oneclass bench toll-arrhythmia --quick` on ODDS arrhythmia: the report has the three selection
 //! rules with F1 and AUROC in [0, 1], `val-f1` keeps a validation F1 at least the last
-//! checkpoint's (same seed, same trajectory), and the Markdown / CSV files exist.
+//! checkpoint's (same seed, same trajectory), and the Markdown / CSV files exist; every fit is
+//! stored in results.json, and a rerun trains nothing and writes the same numbers.
 
 mod common;
 
@@ -21,4 +22,15 @@ fn quick_toll_arrhythmia_writes_a_report() {
     let val_f1 = |rule: &str| report["summary"][rule]["val_f1_mean"].as_f64().unwrap();
     assert!(val_f1("val-f1") >= val_f1("last"), "{report}");
     assert!(out.join("table.md").exists() && out.join("results.csv").exists());
+    let f1 = report["summary"]["val-auroc"]["f1_mean"].as_f64().unwrap();
+    let interval = report["summary"]["val-auroc"]["f1_mean_interval95"].as_array().unwrap();
+    assert_eq!(interval.iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>(), vec![f1, f1], "one seed: a zero-width interval");
+    let store: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(store["units"].as_array().unwrap().len(), 3, "one fit per rule");
+
+    let (stdout, stderr) = common::quick_bench("toll-arrhythmia", &[], &data, &out);
+    assert!(stderr.contains("continuing: 3 units"), "{stderr}");
+    assert!(!stdout.contains("select="), "the rerun trained again: {stdout}");
+    let again: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(again["summary"], report["summary"]);
 }
