@@ -32,6 +32,8 @@ fn quick_toll_images_reports_both_variants_and_resumes() {
         let kept_value = u["kept_value"].as_f64().unwrap();
         assert!(kept_value > 0.8 && kept_value <= 1.0, "{variant}: validation AUROC {kept_value}");
         assert_eq!(report["summary"]["mnist"][format!("{variant}/kept_value")]["mean"].as_f64().unwrap(), kept_value);
+        // One class and one seed: that seed's mean over classes is the unit's AUROC.
+        assert_eq!(report["summary"]["mnist"][format!("{variant}/mean")]["per_seed"]["0"].as_f64().unwrap(), auroc);
     }
     assert!(report["seconds_this_run"].as_f64().unwrap() > 0.0);
     // The Markdown table puts the paper's class-1 values (99.9 for both) beside ours.
