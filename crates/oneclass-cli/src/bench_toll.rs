@@ -72,9 +72,13 @@ struct Run {
     seconds: f64,
 }
 
+fn run_key(seed: u64, split_seed: u64, rule: &str) -> String {
+    format!("seed{seed}/split{split_seed}/{rule}")
+}
+
 impl Unit for Run {
     fn key(&self) -> String {
-        format!("seed{}/split{}/{}", self.seed, self.split_seed, self.rule)
+        run_key(self.seed, self.split_seed, &self.rule)
     }
 }
 
@@ -112,9 +116,10 @@ pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
     record_overrides(&mut settings, "set", &a.set)?;
     // Each finished fit is saved at once; a rerun (or one with more --seeds) continues.
     let mut store: UnitStore<Run> = UnitStore::open(&a.out, "toll-arrhythmia", settings.clone())?;
-    let key = |seed: u64, rule: &str| format!("seed{seed}/split{}/{rule}", a.split_seed.unwrap_or(seed));
-    let pending: Vec<u64> = seeds.iter().copied().filter(|&s| rule_names.iter().any(|r| !store.contains(&key(s, r)))).collect();
-    let bar = unit_bar(pending.iter().map(|&s| rule_names.iter().filter(|r| !store.contains(&key(s, r))).count()).sum());
+    let key = |seed: u64, rule: &str| run_key(seed, a.split_seed.unwrap_or(seed), rule);
+    let to_fit = |seed: u64| rule_names.iter().filter(|r| !store.contains(&key(seed, r))).count();
+    let pending: Vec<u64> = seeds.iter().copied().filter(|&s| to_fit(s) > 0).collect();
+    let bar = unit_bar(pending.iter().map(|&s| to_fit(s)).sum());
     for &seed in &pending {
         let split_seed = a.split_seed.unwrap_or(seed);
         let params = tabular::TabularParams { split: tabular::TabularSplit::Toll, ratio_known_normal: 0.0, ratio_known_anomaly: 0.0, ratio_pollution: 0.0, seed: split_seed };
