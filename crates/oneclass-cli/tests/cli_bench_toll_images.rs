@@ -48,3 +48,31 @@ fn quick_toll_images_reports_both_variants_and_resumes() {
     let again: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
     assert_eq!(again["units"].as_array().unwrap().len(), 2);
 }
+
+/// `--pixels zscore` (seed 002's MNIST scaling) trains with a linear reconstruction and says so
+/// in the stored settings; asking for a sigmoid on z-scored pixels is refused before training.
+#[test]
+fn quick_toll_images_with_z_scored_pixels() {
+    let data = common::shared_data("mnist");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("toll-z");
+    common::quick_bench("toll-images", &["--pixels", "zscore", "--variants", "toll"], &data, &out);
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let pixels = report["settings"]["pixels"].as_str().unwrap();
+    assert!(pixels.contains("z-scored") && pixels.contains("linear output"), "{pixels}");
+    let auroc = report["units"][0]["auroc"].as_f64().unwrap();
+    // Digit 1 against the rest; 0.996 when written (the [0, 1] run of the test above: 0.996).
+    assert!(auroc > 0.8 && auroc <= 1.0, "AUROC {auroc}");
+
+    let refused = tmp.path().join("refused");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_oneclass"))
+        .args(["bench", "toll-images", "--quick", "--pixels", "zscore", "--set", "output=sigmoid", "--data-dir"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&refused)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("--pixels zscore") && stderr.contains("output=sigmoid"), "{stderr}");
+    assert!(!refused.exists(), "nothing is written for refused settings");
+}

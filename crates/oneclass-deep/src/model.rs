@@ -160,6 +160,9 @@ pub fn resolve_net(method: Method, hyper: &Hyper, sample_shape: &[usize]) -> Res
     if let Some(w) = &hyper.widths {
         net.set_widths(w)?;
     }
+    if let Some(on) = hyper.output_sigmoid {
+        net.set_output_sigmoid(on)?;
+    }
     if matches!(net, NetConfig::Patch(_)) && matches!(method, Method::Vae | Method::Dvaesvdd) {
         return Err(invalid("net", "patch-ae has a code size fixed by its layers; the VAE methods need a network with a dense code layer"));
     }
@@ -488,4 +491,27 @@ pub fn weights_path(model_path: &Path) -> PathBuf {
     let mut s = model_path.as_os_str().to_owned();
     s.push(".safetensors");
     PathBuf::from(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--set output=linear` reaches the network; other values are refused by name.
+    #[test]
+    fn output_key_sets_the_reconstruction() {
+        let mut h = Hyper::defaults(Method::Toll);
+        h.set(Method::Toll, "net", "ogae-mnist").unwrap();
+        let sigmoid = |h: &Hyper| match resolve_net(Method::Toll, h, &[1, 28, 28]).unwrap() {
+            NetConfig::Conv(c) => c.output_sigmoid,
+            _ => panic!("ogae-mnist is a conv network"),
+        };
+        assert_eq!(sigmoid(&h), None, "the network's own output unless set");
+        h.set(Method::Toll, "output", "linear").unwrap();
+        assert_eq!(sigmoid(&h), Some(false));
+        h.set(Method::Toll, "output", "sigmoid").unwrap();
+        assert_eq!(sigmoid(&h), Some(true));
+        let err = h.set(Method::Toll, "output", "tanh").unwrap_err().to_string();
+        assert!(err.contains("output") && err.contains("tanh") && err.contains("linear"), "{err}");
+    }
 }

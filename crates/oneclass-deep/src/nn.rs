@@ -202,7 +202,7 @@ impl Conv {
 /// dense layers `dense` (each → BN → LeakyReLU); dense → `rep_dim`.
 /// Decoder: dense `latent → channels.last × h' × w'` (through the reversed `dense` widths),
 /// LeakyReLU; per entry of `decoder_channels`: nearest 2× upsampling → transposed conv → BN →
-/// LeakyReLU; transposed conv to the input channels; sigmoid.
+/// LeakyReLU; transposed conv to the input channels; sigmoid (unless `output_sigmoid` is off).
 #[derive(Config, Debug)]
 pub struct ConvNetConfig {
     /// Input shape `[channels, height, width]`.
@@ -233,6 +233,10 @@ pub struct ConvNetConfig {
     /// point (hypersphere collapse with bias terms, seed 003).
     #[config(default = "None")]
     pub batch_norm: Option<bool>,
+    /// Sigmoid on the reconstruction; `None` (also model files written before this switch) =
+    /// on, for pixels in [0, 1]. `Some(false)`: a linear output, for z-scored pixels.
+    #[config(default = "None")]
+    pub output_sigmoid: Option<bool>,
 }
 
 impl ConvNetConfig {
@@ -344,7 +348,8 @@ impl ConvNetConfig {
             c_in = c;
         }
         let out = Conv::new(c_in, self.input_shape[0], self.kernel, self.bias, true, rng, device);
-        ConvDecoder { dense, dense_bns, input, map_shape: [c_last, h, w], deconvs, bns, out, slope: self.leaky_slope }
+        let sigmoid = self.output_sigmoid != Some(false);
+        ConvDecoder { dense, dense_bns, input, map_shape: [c_last, h, w], deconvs, bns, out, slope: self.leaky_slope, sigmoid }
     }
 }
 
@@ -394,10 +399,11 @@ pub struct ConvDecoder {
     pub bns: Vec<BatchNorm>,
     pub out: Conv,
     pub slope: f64,
+    pub sigmoid: bool,
 }
 
 impl ConvDecoder {
-    /// `[batch, latent]` → `[batch, C, H, W]` in (0, 1).
+    /// `[batch, latent]` → `[batch, C, H, W]`, in (0, 1) with the sigmoid output.
     pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
         let mut z = z;
         for (i, dense) in self.dense.iter().enumerate() {
@@ -409,7 +415,12 @@ impl ConvDecoder {
         for (i, deconv) in self.deconvs.iter().enumerate() {
             x = leaky_relu(maybe_norm(&self.bns, i, deconv.forward_upsampled(x)), self.slope);
         }
-        sigmoid(self.out.forward(x))
+        let x = self.out.forward(x);
+        if self.sigmoid {
+            sigmoid(x)
+        } else {
+            x
+        }
     }
 }
 
@@ -763,6 +774,18 @@ impl NetConfig {
         })
     }
 
+    /// Sigmoid (`true`, for pixels or features in [0, 1]) or linear (`false`, for z-scored
+    /// inputs) reconstruction; patch-ae's decoder always ends in a sigmoid.
+    pub fn set_output_sigmoid(&mut self, on: bool) -> DeepResult<()> {
+        match self {
+            NetConfig::Conv(c) => c.output_sigmoid = Some(on),
+            NetConfig::Mlp(m) => m.output_sigmoid = on,
+            NetConfig::Patch(_) if on => {}
+            NetConfig::Patch(_) => return Err(invalid("output", "patch-ae's decoder always ends in a sigmoid; output=linear applies to conv and mlp networks")),
+        }
+        Ok(())
+    }
+
     pub fn set_bias(&mut self, bias: bool) {
         match self {
             NetConfig::Conv(c) => c.bias = bias,
@@ -970,6 +993,34 @@ mod tests {
         let err = conv.set_widths(&[8, 8, 8]).unwrap_err().to_string();
         assert!(err.contains("widths") && err.contains("divisible"), "{err}");
         assert!(NetConfig::named("patch-ae", &[1, 15, 15]).unwrap().set_widths(&[4]).is_err());
+    }
+
+    /// `output_sigmoid = false` drops only the final sigmoid: from the same initial weights,
+    /// sigmoid(linear reconstruction) is the sigmoid reconstruction, and the linear one leaves
+    /// (0, 1), as z-scored pixels need.
+    #[test]
+    fn linear_output_is_the_sigmoid_output_before_the_sigmoid() {
+        let dev = device();
+        let decode = |sigmoid_on: bool| -> Vec<f32> {
+            let mut cfg = NetConfig::named("ogae-mnist", &[1, 28, 28]).unwrap();
+            cfg.set_output_sigmoid(sigmoid_on).unwrap();
+            let NetConfig::Conv(c) = &cfg else { panic!() };
+            let mut rng = ChaCha8Rng::seed_from_u64(7);
+            let dec = c.init_decoder(32, &mut rng, &dev);
+            let z: Vec<f32> = (0..4 * 32).map(|i| ((i * 37 % 23) as f32 - 11.0) / 3.0).collect();
+            dec.forward(Tensor::from_data(TensorData::new(z, [4, 32]), &dev)).into_data().to_vec::<f32>().unwrap()
+        };
+        let (with_sigmoid, linear) = (decode(true), decode(false));
+        assert_eq!(with_sigmoid.len(), 4 * 28 * 28);
+        for (s, l) in with_sigmoid.iter().zip(&linear) {
+            assert!((s - 1.0 / (1.0 + (-l).exp())).abs() < 1e-6, "{s} vs sigmoid({l})");
+        }
+        assert!(linear.iter().any(|&v| !(0.0..=1.0).contains(&v)), "a linear output should leave [0, 1]");
+        let mut mlp = NetConfig::named("mlp", &[21]).unwrap();
+        mlp.set_output_sigmoid(false).unwrap();
+        assert!(matches!(&mlp, NetConfig::Mlp(m) if !m.output_sigmoid));
+        let err = NetConfig::named("patch-ae", &[1, 15, 15]).unwrap().set_output_sigmoid(false).unwrap_err().to_string();
+        assert!(err.contains("output") && err.contains("patch-ae"), "{err}");
     }
 
     #[test]

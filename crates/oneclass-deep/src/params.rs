@@ -89,6 +89,10 @@ pub struct Hyper {
     /// the hidden layers of an MLP; `None` = the network's own.
     #[serde(default)]
     pub widths: Option<Vec<usize>>,
+    /// Reconstruction output: sigmoid (`Some(true)`, inputs in [0, 1]) or linear (`Some(false)`,
+    /// z-scored inputs); `None` = the network's own (sigmoid, but Toll's Arrhythmia MLP).
+    #[serde(default)]
+    pub output_sigmoid: Option<bool>,
     pub lr: f64,
     pub epochs: usize,
     /// Epochs at which the learning rate is multiplied by 0.1.
@@ -185,6 +189,7 @@ impl Hyper {
             rep_dim: None,
             bias: None,
             widths: None,
+            output_sigmoid: None,
             lr: 1e-4,
             epochs: 150,
             milestones: vec![50],
@@ -264,6 +269,7 @@ impl Hyper {
             ("rep_dim", "representation (latent) size"),
             ("widths", "hidden widths, comma-separated: a conv network's channels (the decoder mirrors them) or an MLP's hidden layers"),
             ("bias", "bias terms in the network (true/false)"),
+            ("output", "the decoder's reconstruction: sigmoid (inputs in [0, 1]) | linear (z-scored inputs)"),
             ("lr", "Adam learning rate"),
             ("epochs", "training epochs"),
             ("milestones", "epochs where lr is multiplied by 0.1 (comma-separated)"),
@@ -398,6 +404,13 @@ impl Hyper {
             "net" => self.net = value.trim().to_string(),
             "rep_dim" => self.rep_dim = Some(u(value)?),
             "widths" => self.widths = Some(list(value)?),
+            "output" => {
+                self.output_sigmoid = Some(match value.trim() {
+                    "sigmoid" => true,
+                    "linear" => false,
+                    v => return Err(invalid(key, format!("`{v}`: expected sigmoid or linear"))),
+                })
+            }
             "bias" => self.bias = Some(b(value)?),
             "lr" => self.lr = f(value)?,
             "epochs" => self.epochs = u(value)?,
