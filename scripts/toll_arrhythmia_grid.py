@@ -53,6 +53,10 @@ def main():
     p.add_argument("--betas", default="1,10,100")
     p.add_argument("--jobs", type=int, default=2)
     args = p.parse_args()
+    if not (os.path.isfile(args.bin) and os.access(args.bin, os.X_OK)):
+        p.error(f"--bin {args.bin}: not an executable file (build it: cargo build --release -p oneclass-cli)")
+    if args.jobs < 1:
+        p.error(f"--jobs {args.jobs}: expected a positive number of parallel trainings")
     os.makedirs(args.out, exist_ok=True)
     grid = [(lr, beta) for lr in args.lrs.split(",") for beta in args.betas.split(",")]
     with ThreadPoolExecutor(args.jobs) as pool:
