@@ -18,8 +18,9 @@ import os
 import sys
 
 RECORD_LISTS = ("units", "classes")
-# Recomputed by the benchmark from the records when it rewrites the table.
-DERIVED = ("mean_auroc", "total_seconds")
+# Totals kept beside the records (mnist-ovr), recomputed here from the record field named.
+DERIVED_FROM = {"mean_auroc": "auroc", "total_seconds": "seconds"}
+DERIVED = tuple(DERIVED_FROM)
 # Fields that say which unit of work a record is (not what it measured), over all benchmarks.
 IDENTITY = ("dataset", "normal_class", "class_name", "variant", "norm", "method", "seed",
             "split_seed", "rule", "ratio_known_anomaly", "ratio_pollution", "n_known_classes",
@@ -37,9 +38,15 @@ def load(folder):
             report = json.load(f)
     except (OSError, json.JSONDecodeError) as e:
         fail(f"cannot read {path}: {e}")
-    lists = [k for k in RECORD_LISTS if isinstance(report.get(k), list)]
+    lists = [k for k in RECORD_LISTS if isinstance(report, dict) and isinstance(report.get(k), list)]
     if len(lists) != 1:
-        fail(f"{path}: expected exactly one of the fields {', '.join(RECORD_LISTS)} as a list")
+        fail(f"{path}: expected an object with exactly one of the fields {', '.join(RECORD_LISTS)} as a list")
+    for i, record in enumerate(report[lists[0]]):
+        if not isinstance(record, dict):
+            fail(f"{path}: {lists[0]}[{i}] is not an object")
+        for field in DERIVED_FROM.values():
+            if field in record and not isinstance(record[field], (int, float)):
+                fail(f"{path}: {lists[0]}[{i}].{field} is not a number")
     return path, lists[0], report
 
 
@@ -56,14 +63,19 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("parts", nargs="+")
     args = parser.parse_args()
+    target = os.path.join(args.out, "results.json")
+    if os.path.exists(target):
+        fail(f"{target} exists; merge into an empty folder")
 
     first_path, records_key, merged = load(args.parts[0])
     merged[records_key] = []
     seen = {}
     for folder in args.parts:
         path, key, report = load(folder)
-        if key != records_key or header(report, key) != header(merged, records_key):
-            fail(f"{path} was written with other settings than {first_path}; not merging")
+        theirs, ours = header(report, key), header(merged, records_key)
+        if key != records_key or theirs != ours:
+            differing = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+            fail(f"{path} differs from {first_path} in {', '.join(differing) or records_key}; not merging")
         for record in report[key]:
             ident = identity(record)
             if ident in seen:
@@ -73,15 +85,16 @@ def main():
             merged[records_key].append(record)
     records = merged[records_key]
     # mnist-ovr reads these back and only recomputes them when it trains a new class.
-    if "mean_auroc" in merged:
-        merged["mean_auroc"] = sum(r["auroc"] for r in records) / len(records) if records else None
-    if "total_seconds" in merged:
-        merged["total_seconds"] = sum(r["seconds"] for r in records)
-
+    for total, field in DERIVED_FROM.items():
+        if total in merged:
+            values = [r.get(field) for r in records]
+            if None in values:
+                fail(f"a record in {records_key} has no field {field} to recompute {total} from")
+            if total == "mean_auroc":
+                merged[total] = sum(values) / len(values) if values else None
+            else:
+                merged[total] = sum(values)
     os.makedirs(args.out, exist_ok=True)
-    target = os.path.join(args.out, "results.json")
-    if os.path.exists(target):
-        fail(f"{target} exists; merge into an empty folder")
     temporary = target + ".tmp"
     with open(temporary, "w") as f:
         json.dump(merged, f, indent=2)
