@@ -1,6 +1,8 @@
 //! `oneclass bench ...`: speed benchmarks that print a table (never run as tests).
 
-use anyhow::Result;
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use oneclass_svm::diff::bench::{run_grad_bench, GradBenchConfig};
 
@@ -36,6 +38,60 @@ pub enum BenchCommand {
     /// Training speed of the MNIST AE (ogae-mnist) and the CIFAR-10 LeNet (Deep SVDD and its
     /// pre-training AE): s/epoch, images/s, s/batch, against the quoted PyTorch CPU timings.
     TrainSpeed(crate::bench_speed::TrainSpeedArgs),
+    /// Merges the finished units of one benchmark run split into parts (e.g. `--classes 0,1,2,3,4
+    /// --out OUT-a` and `--classes 5,6,7,8,9 --out OUT-b`, run side by side) into OUT/results.json.
+    /// Rerunning the benchmark's command on OUT with every class then trains nothing and writes
+    /// the tables.
+    Merge(MergeArgs),
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    /// Folder to merge into; it must not hold a results.json yet.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Output folders of the parts (each with its results.json), same benchmark and settings.
+    #[arg(required = true, num_args = 1..)]
+    pub parts: Vec<PathBuf>,
+}
+
+/// Merges `a.parts` into `a.out` with the unit type of the benchmark that wrote them.
+fn merge(a: &MergeArgs) -> Result<()> {
+    use crate::bench_common::merge_parts;
+    #[derive(serde::Deserialize)]
+    struct Header {
+        benchmark: String,
+    }
+    let benchmark_of = |part: &PathBuf| -> Result<String> {
+        let path = part.join("results.json");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let header: Header = serde_json::from_str(&text).with_context(|| format!("{}: expected a results file of `oneclass bench` with a field \"benchmark\"", path.display()))?;
+        Ok(header.benchmark)
+    };
+    let first = a.parts[0].join("results.json");
+    let benchmark = benchmark_of(&a.parts[0])?;
+    for part in &a.parts[1..] {
+        let other = benchmark_of(part)?;
+        if other != benchmark {
+            bail!("{}: field \"benchmark\" is {other:?}, but {} holds {benchmark:?}; not merging", part.join("results.json").display(), first.display());
+        }
+    }
+    let (_, units) = match benchmark.as_str() {
+        "mnist-ovr" => merge_parts::<crate::bench_mnist::ClassResult>(&a.out, "results.json", &a.parts)?,
+        "toll-arrhythmia" => merge_parts::<crate::bench_toll::Run>(&a.out, "results.json", &a.parts)?,
+        "toll-images" => merge_parts::<crate::bench_toll_images::TollUnit>(&a.out, "results.json", &a.parts)?,
+        "odds" => merge_parts::<crate::bench_odds::OddsUnit>(&a.out, "results.json", &a.parts)?,
+        "sad-scenarios" => merge_parts::<crate::bench_sad::SadUnit>(&a.out, "results.json", &a.parts)?,
+        "alteration" => merge_parts::<crate::bench_alteration::AltUnit>(&a.out, "results.json", &a.parts)?,
+        other => bail!("{}: field \"benchmark\" is {other:?}; only runs that can be split by --classes or --seeds merge (mnist-ovr, toll-arrhythmia, toll-images, odds, sad-scenarios, alteration)", first.display()),
+    };
+    println!(
+        "merged {units} units of {} parts into {}; run the same `oneclass bench {benchmark}` command with every class and seed and --out {} to write its tables (it trains nothing already finished)",
+        a.parts.len(),
+        a.out.join("results.json").display(),
+        a.out.display()
+    );
+    Ok(())
 }
 
 #[derive(Args)]
@@ -58,6 +114,7 @@ pub fn run(cmd: BenchCommand) -> Result<()> {
         BenchCommand::TollImages(a) => crate::bench_toll_images::run(a),
         BenchCommand::Volumes(a) => crate::bench_volumes::run(a),
         BenchCommand::TrainSpeed(a) => crate::bench_speed::run(a),
+        BenchCommand::Merge(a) => merge(&a),
         BenchCommand::OcsvmGrad(a) => {
             let config = GradBenchConfig { seconds_per_size: a.seconds, seed: a.seed, ..GradBenchConfig::default() };
             let report = run_grad_bench(&config)?;

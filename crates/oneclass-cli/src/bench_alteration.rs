@@ -133,7 +133,7 @@ const COLLAPSE_CONFIGS: [CollapseConfig; 6] = [
 /// One finished piece of work.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
-enum AltUnit {
+pub(crate) enum AltUnit {
     /// A detector trained once and scored on every alteration's test set.
     Model {
         model: String,

@@ -116,19 +116,19 @@ impl<U: Unit + Serialize + DeserializeOwned> UnitStore<U> {
             bail!("{}: field \"benchmark\" is {:?}, expected {benchmark:?}; choose another --out", path.display(), old.benchmark);
         }
         if old.settings != settings {
-            let differ: Vec<String> = settings
-                .keys()
-                .chain(old.settings.keys())
-                .collect::<std::collections::BTreeSet<_>>()
-                .into_iter()
-                .filter(|k| settings.get(*k) != old.settings.get(*k))
-                .map(|k| format!("{k}: {:?} there, {:?} now", old.settings.get(k), settings.get(k)))
-                .collect();
-            bail!("{}: field \"settings\" differs from this run ({}); choose another --out or remove the file", path.display(), differ.join("; "));
+            bail!("{}: field \"settings\" differs from this run ({}); choose another --out or remove the file", path.display(), settings_difference(&old.settings, "there", &settings, "now"));
         }
         eprintln!("continuing: {} units already done in {}", old.units.len(), path.display());
         old.path = path;
         Ok(old)
+    }
+
+    /// Reads a store file as it is, to merge it with others.
+    fn read(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let mut store: Self = serde_json::from_str(&text).with_context(|| format!("{}: not a results file of `oneclass bench`", path.display()))?;
+        store.path = path.to_path_buf();
+        Ok(store)
     }
 
     pub fn get(&self, key: &str) -> Option<&U> {
@@ -155,6 +155,64 @@ impl<U: Unit + Serialize + DeserializeOwned> UnitStore<U> {
     pub fn save(&self) -> Result<()> {
         crate::io::write_text(&self.path, &serde_json::to_string(self)?)
     }
+}
+
+/// The settings on which `a` and `b` differ, as "key: A (a_name), B (b_name)" items.
+fn settings_difference(a: &BTreeMap<String, String>, a_name: &str, b: &BTreeMap<String, String>, b_name: &str) -> String {
+    a.keys()
+        .chain(b.keys())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| {
+            let shown = |v: Option<&String>| v.map_or("absent".to_string(), |v| format!("{v:?}"));
+            format!("{k}: {} {a_name}, {} {b_name}", shown(a.get(k)), shown(b.get(k)))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Merges the store file `file_name` of a benchmark run split into parts (e.g. `--classes 0,1,2`
+/// into one folder and `--classes 3,4,5` into another, run side by side) into `out/file_name`.
+/// The parts must share the benchmark and its settings and no unit may be in two parts; the
+/// file must not exist in `out` yet. Returns the benchmark's name and the number of units.
+pub fn merge_parts<U: Unit + Serialize + DeserializeOwned>(out: &Path, file_name: &str, parts: &[PathBuf]) -> Result<(String, usize)> {
+    let target = out.join(file_name);
+    if target.exists() {
+        bail!("{}: exists already; merge into a folder without a {file_name}", target.display());
+    }
+    let (first_part, rest) = parts.split_first().context("no parts to merge")?;
+    let mut merged: UnitStore<U> = UnitStore::read(&first_part.join(file_name))?;
+    let mut found_in: BTreeMap<String, PathBuf> = BTreeMap::new();
+    for u in &merged.units {
+        if let Some(earlier) = found_in.insert(u.key(), merged.path.clone()) {
+            bail!("{}: unit {} is listed twice", earlier.display(), u.key());
+        }
+    }
+    for part in rest {
+        let store: UnitStore<U> = UnitStore::read(&part.join(file_name))?;
+        if store.benchmark != merged.benchmark {
+            bail!("{}: field \"benchmark\" is {:?}, but {} holds {:?}; not merging", store.path.display(), store.benchmark, merged.path.display(), merged.benchmark);
+        }
+        if store.settings != merged.settings {
+            bail!(
+                "{}: field \"settings\" differs from {} ({}); not merging",
+                store.path.display(),
+                merged.path.display(),
+                settings_difference(&store.settings, "here", &merged.settings, "there")
+            );
+        }
+        for u in store.units {
+            if let Some(earlier) = found_in.insert(u.key(), store.path.clone()) {
+                bail!("{}: unit {} is also in {}; not merging", store.path.display(), u.key(), earlier.display());
+            }
+            merged.units.push(u);
+        }
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
+    merged.path = target;
+    merged.save()?;
+    Ok((merged.benchmark, merged.units.len()))
 }
 
 /// A progress bar over the units of a benchmark.
@@ -290,5 +348,45 @@ mod tests {
         let e = UnitStore::<U>::open(dir.path(), "x", other).err().unwrap().to_string();
         assert!(e.contains("results.json") && e.contains("quick"), "{e}");
         assert!(UnitStore::<U>::open(dir.path(), "y", BTreeMap::new()).is_err());
+    }
+
+    /// Writes a store with the units `names` (value 1.0 each) into `dir/part`.
+    fn part(dir: &Path, part: &str, settings: &BTreeMap<String, String>, names: &[&str]) -> PathBuf {
+        let folder = dir.join(part);
+        let mut s: UnitStore<U> = UnitStore::open(&folder, "x", settings.clone()).unwrap();
+        for n in names {
+            s.push(U { name: n.to_string(), value: 1.0 }).unwrap();
+        }
+        folder
+    }
+
+    #[test]
+    fn parts_merge_unless_they_overlap_or_differ() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = BTreeMap::from([("quick".to_string(), "true".to_string())]);
+        let a = part(dir.path(), "a", &settings, &["a1", "a2"]);
+        let b = part(dir.path(), "b", &settings, &["b1"]);
+        let out = dir.path().join("merged");
+        assert_eq!(merge_parts::<U>(&out, "results.json", &[a.clone(), b.clone()]).unwrap(), ("x".to_string(), 3));
+        let merged: UnitStore<U> = UnitStore::open(&out, "x", settings.clone()).unwrap();
+        let names: Vec<&str> = merged.units.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["a1", "a2", "b1"]);
+
+        // Merging again into the same folder would overwrite finished work.
+        let e = merge_parts::<U>(&out, "results.json", &[a.clone(), b.clone()]).unwrap_err().to_string();
+        assert!(e.contains("exists already"), "{e}");
+
+        let fresh = dir.path().join("fresh");
+        let overlap = part(dir.path(), "c", &settings, &["c1", "a2"]);
+        let e = merge_parts::<U>(&fresh, "results.json", &[a.clone(), overlap]).unwrap_err().to_string();
+        assert!(e.contains("a2") && e.contains("c/results.json") && e.contains("a/results.json"), "{e}");
+
+        let other = BTreeMap::from([("quick".to_string(), "false".to_string())]);
+        let d = part(dir.path(), "d", &other, &["d1"]);
+        let e = merge_parts::<U>(&fresh, "results.json", &[a, d]).unwrap_err().to_string();
+        assert!(e.contains("quick: \"false\" here, \"true\" there"), "{e}");
+        let e = merge_parts::<U>(&fresh, "results.json", &[dir.path().join("missing")]).unwrap_err().to_string();
+        assert!(e.contains("missing/results.json"), "{e}");
+        assert!(!fresh.join("results.json").exists());
     }
 }

@@ -4,7 +4,8 @@
 //! class (the seed-004 protocol builder, known and unlabeled anomalies disjoint).
 //!
 //! Each finished class is saved in OUT/results.json at once and the class in progress keeps
-//! epoch checkpoints, so an interrupted run continues where it stopped when started again.
+//! epoch checkpoints, so an interrupted run continues where it stopped when started again; a
+//! results.json written with other settings (method, seed, hyper-parameters) is refused.
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -14,10 +15,9 @@ use oneclass_data::protocols::{deep_sad, Features, SplitSet};
 use oneclass_deep::{DeepModel, DeviceKind, FitData, Hyper, Method, Samples, TrainOptions};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Instant;
 
-use crate::bench_common::{self as common, samples_of as samples};
+use crate::bench_common::{self as common, samples_of as samples, Unit, UnitStore};
 
 #[derive(Args)]
 pub struct MnistOvrArgs {
@@ -39,8 +39,9 @@ pub struct MnistOvrArgs {
     pub run: common::RunArgs,
 }
 
+/// One finished normal class: the unit of OUT/results.json.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct ClassResult {
+pub(crate) struct ClassResult {
     normal_class: u16,
     auroc: f64,
     n_train: usize,
@@ -50,38 +51,54 @@ struct ClassResult {
     seconds: f64,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Report {
-    benchmark: String,
-    method: String,
-    seed: u64,
-    settings: BTreeMap<String, String>,
-    classes: Vec<ClassResult>,
-    mean_auroc: Option<f64>,
-    total_seconds: f64,
+impl Unit for ClassResult {
+    fn key(&self) -> String {
+        format!("class{}", self.normal_class)
+    }
 }
 
 fn image_samples(set: &ImageSet, indices: &[usize]) -> Result<Samples> {
     samples(&Features::from_images(set, indices))
 }
 
-fn write_report(out: &Path, report: &Report) -> Result<()> {
-    crate::io::write_text(&out.join("results.json"), &serde_json::to_string_pretty(report)?)?;
-    let mut md = format!("# MNIST one-vs-rest, {} (seed {})\n\n| normal class | AUROC (%) | train images | labeled anomalies | epochs (pre-training + training) | s/epoch | seconds |\n|---|---|---|---|---|---|---|\n", report.method, report.seed);
-    let mut csv = String::from("normal_class,auroc,n_train,n_labeled_anomalies,epochs,seconds_per_epoch,seconds\n");
-    for r in &report.classes {
-        md += &format!("| {} | {:.1} | {} | {} | {} | {:.2} | {:.0} |\n", r.normal_class, 100.0 * r.auroc, r.n_train, r.n_labeled_anomalies, r.epochs, r.seconds_per_epoch, r.seconds);
-        csv += &format!("{},{},{},{},{},{},{}\n", r.normal_class, r.auroc, r.n_train, r.n_labeled_anomalies, r.epochs, r.seconds_per_epoch, r.seconds);
+/// Writes report.json (the classes with their mean AUROC and summed time), table.md and
+/// results.csv from every finished class in the store.
+fn write_outputs(a: &MnistOvrArgs, store: &UnitStore<ClassResult>, run_seconds: f64) -> Result<()> {
+    let mut classes: Vec<&ClassResult> = store.units.iter().collect();
+    classes.sort_by_key(|r| r.normal_class);
+    let mean_auroc = (!classes.is_empty()).then(|| classes.iter().map(|r| r.auroc).sum::<f64>() / classes.len() as f64);
+    let total_seconds: f64 = classes.iter().map(|r| r.seconds).sum();
+    let header = ["normal class", "AUROC (%)", "train images", "labeled anomalies", "epochs (pre-training + training)", "s/epoch", "seconds"].map(String::from);
+    let mut rows: Vec<Vec<String>> = classes
+        .iter()
+        .map(|r| {
+            let cells = [r.normal_class.to_string(), format!("{:.1}", 100.0 * r.auroc), r.n_train.to_string(), r.n_labeled_anomalies.to_string(), r.epochs.to_string(), format!("{:.2}", r.seconds_per_epoch), format!("{:.0}", r.seconds)];
+            cells.to_vec()
+        })
+        .collect();
+    if let Some(m) = mean_auroc {
+        rows.push(vec!["**mean**".into(), format!("**{:.1}**", 100.0 * m), String::new(), String::new(), String::new(), String::new(), format!("{total_seconds:.0}")]);
     }
-    if let Some(m) = report.mean_auroc {
-        md += &format!("| **mean** | **{:.1}** | | | | | {:.0} |\n", 100.0 * m, report.total_seconds);
-    }
-    md += "\nSettings: ";
-    md += &report.settings.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
-    md += "\n";
-    crate::io::write_text(&out.join("table.md"), &md)?;
-    crate::io::write_text(&out.join("results.csv"), &csv)?;
-    Ok(())
+    let md = format!(
+        "# MNIST one-vs-rest, {} (seed {})\n\n{}\n{}",
+        a.method,
+        a.seed,
+        common::markdown_table(&header, &rows),
+        common::settings_line(&store.settings, total_seconds, run_seconds, a.quick)
+    );
+    let csv_rows: Vec<Vec<String>> = classes
+        .iter()
+        .map(|r| vec![r.normal_class.to_string(), r.auroc.to_string(), r.n_train.to_string(), r.n_labeled_anomalies.to_string(), r.epochs.to_string(), r.seconds_per_epoch.to_string(), r.seconds.to_string()])
+        .collect();
+    let csv = common::csv_text(&["normal_class", "auroc", "n_train", "n_labeled_anomalies", "epochs", "seconds_per_epoch", "seconds"], &csv_rows);
+    let report = serde_json::json!({
+        "benchmark": store.benchmark,
+        "settings": store.settings,
+        "classes": classes,
+        "mean_auroc": mean_auroc,
+        "total_seconds": total_seconds,
+    });
+    common::write_report_files(&a.run.out, &report, &md, &csv)
 }
 
 pub fn run(a: MnistOvrArgs) -> Result<()> {
@@ -103,26 +120,19 @@ pub fn run(a: MnistOvrArgs) -> Result<()> {
     if method == Method::DeepSad {
         settings.insert("ratio_known_anomaly".into(), a.ratio_known_anomaly.to_string());
     }
+    settings.insert("method".into(), a.method.clone());
+    settings.insert("seed".into(), a.seed.to_string());
     let device = DeviceKind::parse(&a.run.device)?;
+    let mut store: UnitStore<ClassResult> = UnitStore::open(&a.run.out, "mnist-ovr", settings)?;
+    let run_start = Instant::now();
     let dir = data_dir(a.run.data_dir.as_deref())?;
     let name = DatasetName::parse("mnist")?;
     let train_set = load_images(&name, &dir, Split::Train)?;
     let test_set = load_images(&name, &dir, Split::Test)?;
-    std::fs::create_dir_all(&a.run.out).with_context(|| format!("{}: cannot create the output folder", a.run.out.display()))?;
-
-    // Continue a previous run with the same settings.
-    let previous: Option<Report> = std::fs::read_to_string(a.run.out.join("results.json")).ok().and_then(|t| serde_json::from_str(&t).ok());
-    let mut report = match previous {
-        Some(r) if r.method == a.method && r.seed == a.seed && r.settings == settings => {
-            eprintln!("continuing: {} classes already done in {}", r.classes.len(), a.run.out.display());
-            r
-        }
-        _ => Report { benchmark: "mnist-ovr".into(), method: a.method.clone(), seed: a.seed, settings: settings.clone(), ..Report::default() },
-    };
     let all_test: Vec<usize> = (0..test_set.n).collect();
     let test = image_samples(&test_set, &all_test)?;
     for &k in &classes {
-        if report.classes.iter().any(|r| r.normal_class == k) {
+        if store.contains(&format!("class{k}")) {
             continue;
         }
         let start = Instant::now();
@@ -155,14 +165,8 @@ pub fn run(a: MnistOvrArgs) -> Result<()> {
         let train_seconds: f64 = model.meta.history.iter().map(|e| e.seconds).sum();
         let r = ClassResult { normal_class: k, auroc, n_train: train.n, n_labeled_anomalies: n_labeled, epochs, seconds_per_epoch: train_seconds / epochs.max(1) as f64, seconds: start.elapsed().as_secs_f64() };
         println!("class {k}: AUROC {:.2} % ({} epochs, {:.2} s/epoch)", 100.0 * auroc, epochs, r.seconds_per_epoch);
-        report.total_seconds += r.seconds;
-        report.classes.push(r);
-        report.classes.sort_by_key(|r| r.normal_class);
-        report.mean_auroc = Some(report.classes.iter().map(|r| r.auroc).sum::<f64>() / report.classes.len() as f64);
-        write_report(&a.run.out, &report)?;
+        store.push(r)?;
     }
-    // Again at the end, so that a finished (or merged) results.json always has its table.
-    write_report(&a.run.out, &report)?;
-    print!("{}", std::fs::read_to_string(a.run.out.join("table.md"))?);
-    Ok(())
+    // Also when nothing was left to train, so that a finished (or merged) results.json gets its tables.
+    write_outputs(&a, &store, run_start.elapsed().as_secs_f64())
 }

@@ -81,7 +81,7 @@ pub struct OddsArgs {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct OddsUnit {
+pub(crate) struct OddsUnit {
     dataset: String,
     seed: u64,
     method: String,

@@ -184,7 +184,7 @@ fn published(scenario: &str, level: &str, column: &str) -> Option<(f64, f64)> {
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct SadUnit {
+pub(crate) struct SadUnit {
     method: String,
     ratio_known_anomaly: f64,
     ratio_pollution: f64,

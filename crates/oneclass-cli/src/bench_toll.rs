@@ -57,7 +57,7 @@ pub struct TollArrhythmiaArgs {
 
 /// One Toll fit: a (seed, split, selection rule) unit of `OUT/results.json`.
 #[derive(Serialize, Deserialize)]
-struct Run {
+pub(crate) struct Run {
     seed: u64,
     split_seed: u64,
     rule: String,

@@ -69,7 +69,7 @@ pub struct TollImagesArgs {
 
 /// One trained and scored model.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-struct TollUnit {
+pub(crate) struct TollUnit {
     dataset: String,
     normal_class: u16,
     class_name: String,
