@@ -1,6 +1,7 @@
 //! `oneclass bench alteration --quick` on the real MNIST: every model has an AUROC per
 //! alteration, the collapse run has each configuration with the guard's flag consistent with its
-//! recorded spreads, and a second run continues from OUT/results.json.
+//! recorded spreads (and its warnings in the log), and a second run continues from
+//! OUT/results.json.
 
 mod common;
 
@@ -10,7 +11,7 @@ fn quick_alteration_reports_models_and_collapse_run() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("alt");
     let run = || common::quick_bench("alteration", &[], &data, &out);
-    run();
+    let (_, stderr) = run();
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let units = report["units"].as_array().unwrap();
     let alterations = ["block-2", "block-7", "strokes-1", "strokes-5"];
@@ -41,6 +42,19 @@ fn quick_alteration_reports_models_and_collapse_run() {
         let (mean, std, cv) = (c["score_mean"].as_f64().unwrap(), c["score_std"].as_f64().unwrap(), c["score_cv"].as_f64().unwrap());
         assert!((cv - std / mean.abs()).abs() <= 1e-12 * cv.abs().max(1e-300), "{c}");
     }
+    // The guard's warning reaches a log too (stderr is a pipe here, where no bar is drawn): one
+    // line per flagged epoch (one configuration collapsed when this test was written).
+    let flagged_epochs: usize = collapse
+        .iter()
+        .map(|c| {
+            let spreads: Vec<f64> = c["spreads"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+            spreads.iter().filter(|&&s| s < 1e-3 * spreads[0]).count()
+        })
+        .sum();
+    let models_flagged = units.iter().any(|u| u["kind"] == "model" && u["collapse_flagged"] == true);
+    let warnings = stderr.matches("(hypersphere collapse?)").count();
+    assert!(if models_flagged { warnings >= flagged_epochs } else { warnings == flagged_epochs }, "{flagged_epochs} flagged epochs, {warnings} warnings:\n{stderr}");
+    assert!(stderr.contains("train epoch 4/4: loss"), "{stderr}");
     let md = std::fs::read_to_string(out.join("table.md")).unwrap();
     assert!(md.contains("D. SVDD w/ bias & σ² reg.") && md.contains("Collapse run"), "{md}");
     let (_, second) = run();

@@ -11,8 +11,10 @@ fn quick_one_vs_rest_runs_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("ovr");
     let run = || common::quick_bench("mnist-ovr", &["--classes", "1"], &data, &out);
-    let (first, _) = run();
+    let (first, log) = run();
     assert!(first.contains("| 1 |"), "{first}");
+    // stderr is a pipe here: no bar is drawn, a line per epoch instead.
+    assert!(log.contains("pretrain epoch 2/2: loss") && log.contains("train epoch 2/2: loss"), "{log}");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let auroc = report["classes"][0]["auroc"].as_f64().unwrap();
     // Digit 1 vs the rest after 2 + 2 epochs on 1,000 images reached 0.956 when this test was written.

@@ -11,7 +11,7 @@ fn quick_toll_images_reports_both_variants_and_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("toll");
     let run = || common::quick_bench("toll-images", &["--select", "val-auroc", "--val-rows", "500"], &data, &out);
-    let (first, _) = run();
+    let (first, log) = run();
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let units = report["units"].as_array().unwrap();
     assert_eq!(units.len(), 2, "{report}");
@@ -30,6 +30,8 @@ fn quick_toll_images_reports_both_variants_and_resumes() {
         let kept = u["kept_iteration"].as_u64().unwrap();
         assert!(kept % 20 == 0 && (20..=100).contains(&kept), "{variant}: kept iteration {kept}");
         let kept_value = u["kept_value"].as_f64().unwrap();
+        // The log (stderr is a pipe, no bar is drawn) has a line per checkpoint; the last names the kept one.
+        assert!(log.contains("toll iteration 100/100: loss") && log.contains(&format!(", kept iteration {kept} (selection value {kept_value:.6})")), "{log}");
         assert!(kept_value > 0.8 && kept_value <= 1.0, "{variant}: validation AUROC {kept_value}");
         assert_eq!(report["summary"]["mnist"][format!("{variant}/kept_value")]["mean"].as_f64().unwrap(), kept_value);
         // One class and one seed: that seed's mean over classes is the unit's AUROC.

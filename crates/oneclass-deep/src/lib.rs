@@ -26,6 +26,7 @@ mod methods;
 pub mod model;
 pub mod nn;
 pub mod params;
+mod progress;
 pub mod train;
 
 pub use coupled::{ogae_step_overhead, CoupledHyper, LatentScaler, OgaeEpochLog, OgaeInfo, Schedule, ScheduleStep, StepOverhead};

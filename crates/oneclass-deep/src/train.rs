@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::{to_host, to_host1, Samples, SemiLabel};
 use crate::error::{DeepError, Result};
 use crate::nn::Network;
+use crate::progress::Progress;
 
 /// A method's training objective.
 pub(crate) trait Loss {
@@ -283,17 +284,7 @@ pub(crate) fn train_phase(
 
     let n = train.n;
     let batches = n.div_ceil(phase.batch_size);
-    let bar = if opts.progress && start < phase.epochs && !stopped_early {
-        let bar = indicatif::ProgressBar::new(((phase.epochs - start) * batches) as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{prefix} [{elapsed_precise}] {bar:30} {pos}/{len} {msg}")
-                .expect("valid template"),
-        );
-        bar.set_prefix(phase.name.clone());
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = Progress::new((phase.epochs.saturating_sub(start) * batches) as u64, &phase.name, opts.progress && start < phase.epochs && !stopped_early);
     let mut order: Vec<usize> = (0..n).collect();
     let use_val = val.is_some();
     let first_spread = history.iter().find(|r: &&EpochRecord| r.phase == phase.name).map(|r| r.latent_spread);
@@ -354,13 +345,14 @@ pub(crate) fn train_phase(
                 offset += rows * k;
                 total += value * m as f64;
             }
-            let rate = bar.position() as f64 * phase.batch_size as f64 / bar.elapsed().as_secs_f64().max(1e-9);
+            let (steps, seconds) = bar.position_and_seconds();
+            let rate = steps as f64 * phase.batch_size as f64 / seconds.max(1e-9);
             bar.set_message(format!("loss {:.6} {:.0} samples/s", total / n as f64, rate));
         }
         let spread = if within.is_empty() { 0.0 } else { within.iter().map(|w| (w / n as f64).sqrt()).sum::<f64>() / within.len() as f64 };
         let first = *first_spread.get_or_insert(spread);
         if opts.progress && collapse_flagged(first, spread) {
-            bar.println(format!(
+            bar.warn(format!(
                 "warning: {} epoch {epoch}: latent spread {spread:.3e} fell below 1/1000 of its first value {first:.3e} (hypersphere collapse?)",
                 phase.name
             ));
@@ -374,6 +366,10 @@ pub(crate) fn train_phase(
             val_loss,
             latent_spread: spread,
             seconds: t0.elapsed().as_secs_f64(),
+        });
+        bar.summary(|| {
+            let val = val_loss.map_or(String::new(), |v| format!(", validation loss {v:.6}"));
+            format!("{} epoch {}/{}: loss {:.6}{val}, {:.1} s", phase.name, epoch + 1, phase.epochs, total / n as f64, t0.elapsed().as_secs_f64())
         });
         if use_val && phase.patience > 0 {
             let v = val_loss.expect("validation data given");
@@ -412,7 +408,7 @@ pub(crate) fn train_phase(
             write_checkpoint(path, &meta, &blobs)?;
         }
     }
-    bar.finish_and_clear();
+    bar.finish();
     if let Some((_, bytes)) = best {
         let path = ckpt.clone().unwrap_or_else(|| PathBuf::from("<memory>"));
         net = load_record_bytes(net, bytes, &path)?;

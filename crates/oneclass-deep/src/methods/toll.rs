@@ -19,6 +19,7 @@ use crate::data::{to_host, to_host1, Samples};
 use crate::error::{invalid, DeepError, Result};
 use crate::nn::{ConvNetConfig, MlpNetConfig, NetConfig, Network};
 use crate::params::Hyper;
+use crate::progress::Progress;
 use crate::train::{load_record_bytes, record_bytes, EpochRecord, TrainOptions};
 
 /// The norm of the latent code in the Toll loss and score.
@@ -218,13 +219,7 @@ pub(crate) fn train(
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let every = hyper.checkpoint_every.max(1);
     let batch = hyper.batch_size.min(train.n);
-    let bar = if opts.progress {
-        let bar = indicatif::ProgressBar::new(hyper.iterations as u64);
-        bar.set_style(indicatif::ProgressStyle::with_template("toll [{elapsed_precise}] {bar:30} {pos}/{len} {msg}").expect("valid template"));
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = Progress::new(hyper.iterations as u64, "toll", opts.progress);
     let mut history = Vec::new();
     let mut best: Option<(f64, usize, Vec<u8>)> = None;
     let mut checkpoints = 0usize;
@@ -282,6 +277,11 @@ pub(crate) fn train(
                     best = Some((m, it, record_bytes(&net)?));
                 }
             }
+            bar.summary(|| {
+                let val = val_loss.map_or(String::new(), |v| format!(", validation loss {v:.6}"));
+                let kept = best.as_ref().map_or(String::new(), |(m, at, _)| format!(", kept iteration {at} (selection value {m:.6})"));
+                format!("toll iteration {it}/{}: loss {:.6}{val}{kept}, {:.1} s", hyper.iterations, window_loss / rows, t0.elapsed().as_secs_f64())
+            });
             history.push(EpochRecord {
                 phase: "train".into(),
                 epoch: it,
@@ -296,7 +296,7 @@ pub(crate) fn train(
             t0 = Instant::now();
         }
     }
-    bar.finish_and_clear();
+    bar.finish();
     let record = match best {
         Some((merit, iteration, bytes)) => {
             net = load_record_bytes(net, bytes, std::path::Path::new("<memory>"))?;
