@@ -14,7 +14,8 @@
 //! (the reference's rule, which uses labelled anomalies of the validation split).
 //!
 //! Each (dataset, class, variant, seed) is one unit, saved in OUT/results.json as soon as it is
-//! done; a second run with the same settings continues where the first stopped.
+//! done; a second run with the same settings continues where the first stopped, the unit in
+//! progress from its last saved candidate (OUT/<unit>.toll.ckpt, removed when the unit is done).
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -449,7 +450,9 @@ pub fn run(a: TollImagesArgs) -> Result<()> {
             println!("[{}/{}] {dataset} class {k} {variant} seed {seed}: training on {} images", i + 1, pending.len(), d.train.n);
             let hyper = variant_hyper(dataset, variant, &a)?;
             let t = Instant::now();
-            let opts = TrainOptions { checkpoint: None, resume: false, progress: true, stop_after_epochs: None };
+            // The fit in progress saves its state at every candidate: an interrupted run continues it.
+            let checkpoint = a.run.out.join(unit_key(dataset, *k, variant, *seed).replace('/', "-"));
+            let opts = TrainOptions { checkpoint: Some(checkpoint), resume: true, progress: true, stop_after_epochs: None };
             let fit = FitData { train: &d.train, labels: None, val: d.val.as_ref().map(|(s, _)| s) };
             let val_labels = d.val.as_ref().map(|(_, y)| y.as_slice());
             let model = DeepModel::fit_with_val_labels(Method::Toll, &hyper, fit, val_labels, *seed, device, &opts)

@@ -52,13 +52,25 @@ fn quick_toll_images_reports_both_variants_and_resumes() {
 }
 
 /// `--pixels zscore` (seed 002's MNIST scaling) trains with a linear reconstruction and says so
-/// in the stored settings; asking for a sigmoid on z-scored pixels is refused before training.
+/// in the stored settings; asking for a sigmoid on z-scored pixels is refused before training;
+/// a damaged checkpoint of the unit in progress is refused.
 #[test]
 fn quick_toll_images_with_z_scored_pixels() {
     let data = common::shared_data("mnist");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("toll-z");
+    // The unit in progress continues from OUT/<unit>.toll.ckpt: a file there that is not a
+    // checkpoint is refused, naming it, rather than silently trained over.
+    std::fs::create_dir_all(&out).unwrap();
+    let ckpt = out.join("mnist-class1-toll-seed0.toll.ckpt");
+    std::fs::write(&ckpt, b"not a checkpoint").unwrap();
+    let args = ["bench", "toll-images", "--quick", "--pixels", "zscore", "--variants", "toll", "--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_oneclass")).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("mnist-class1-toll-seed0.toll.ckpt") && stderr.contains("not a usable checkpoint"), "{stderr}");
+    std::fs::remove_file(&ckpt).unwrap();
     common::quick_bench("toll-images", &["--pixels", "zscore", "--variants", "toll"], &data, &out);
+    assert!(!ckpt.exists(), "a finished unit removes its checkpoint");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let pixels = report["settings"]["pixels"].as_str().unwrap();
     assert!(pixels.contains("z-scored") && pixels.contains("linear output"), "{pixels}");

@@ -367,7 +367,7 @@ impl DeepModel {
             }
         };
         if let Some(prefix) = &opts.checkpoint {
-            remove_checkpoints(prefix, &["pretrain", "train"]);
+            remove_checkpoints(prefix, &["pretrain", "train", "toll"]);
         }
         let net = net.valid();
         let meta = ModelMeta {

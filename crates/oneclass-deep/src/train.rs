@@ -102,8 +102,9 @@ pub struct TrainOptions {
     pub resume: bool,
     /// Show a progress bar and warnings on stderr.
     pub progress: bool,
-    /// Stop (as if interrupted) once this many epochs of a phase are done, keeping the
-    /// checkpoint; used to test resuming. Fitting then returns `DeepError::Interrupted`.
+    /// Stop (as if interrupted) once this many epochs of a phase (Toll: iterations, at the next
+    /// candidate) are done, keeping the checkpoint; used to test resuming. Fitting then returns
+    /// `DeepError::Interrupted`.
     pub stop_after_epochs: Option<usize>,
 }
 
@@ -145,7 +146,9 @@ pub(crate) fn checkpoint_path(prefix: &Path, phase: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
-fn write_checkpoint(path: &Path, meta: &CheckpointMeta, blobs: &[&[u8]]) -> Result<()> {
+/// Writes a checkpoint file (atomically): magic bytes, JSON metadata, then binary blobs (weights,
+/// optimizer state, best weights).
+pub(crate) fn write_checkpoint<M: Serialize>(path: &Path, meta: &M, blobs: &[&[u8]]) -> Result<()> {
     let json = serde_json::to_vec(meta).expect("checkpoint metadata serialises");
     oneclass_data::write_atomic(path, |w| {
         w.write_all(CKPT_MAGIC)?;
@@ -161,7 +164,7 @@ fn write_checkpoint(path: &Path, meta: &CheckpointMeta, blobs: &[&[u8]]) -> Resu
     Ok(())
 }
 
-fn read_checkpoint(path: &Path) -> Result<(CheckpointMeta, Vec<Vec<u8>>)> {
+pub(crate) fn read_checkpoint<M: serde::de::DeserializeOwned>(path: &Path) -> Result<(M, Vec<Vec<u8>>)> {
     let bad = |reason: &str| DeepError::File { path: path.to_path_buf(), reason: format!("not a usable checkpoint: {reason}") };
     let bytes = std::fs::read(path).map_err(|source| DeepError::Io { path: path.to_path_buf(), source })?;
     let mut pos = 0usize;
@@ -178,7 +181,7 @@ fn read_checkpoint(path: &Path) -> Result<(CheckpointMeta, Vec<Vec<u8>>)> {
     }
     let u = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes")) as usize;
     let len = u(take(8)?);
-    let meta: CheckpointMeta = serde_json::from_slice(take(len)?).map_err(|e| bad(&format!("metadata: {e}")))?;
+    let meta: M = serde_json::from_slice(take(len)?).map_err(|e| bad(&format!("metadata: {e}")))?;
     let count = u(take(8)?);
     if count > 8 {
         return Err(bad("too many blobs"));
@@ -204,7 +207,7 @@ pub(crate) fn load_record_bytes(net: Network, bytes: Vec<u8>, path: &Path) -> Re
     net.try_load_record(record).map_err(|e| bad(format!("{e:?}")))
 }
 
-fn adam(weight_decay: f64) -> ModuleOptimizer {
+pub(crate) fn adam(weight_decay: f64) -> ModuleOptimizer {
     // PyTorch's Adam defaults (ε = 1e-8); weight decay is the L2 term added to the gradient.
     let cfg = AdamConfig::new().with_epsilon(1e-8);
     let cfg = if weight_decay > 0.0 { cfg.with_weight_decay(Some(WeightDecayConfig::new(weight_decay as f32))) } else { cfg };
@@ -250,7 +253,7 @@ pub(crate) fn train_phase(
 
     if let (Some(path), true) = (&ckpt, opts.resume) {
         if path.exists() {
-            let (meta, mut blobs) = read_checkpoint(path)?;
+            let (meta, mut blobs): (CheckpointMeta, _) = read_checkpoint(path)?;
             if meta.phase != *phase || meta.n_train != train.n {
                 return Err(DeepError::File {
                     path: path.clone(),

@@ -175,6 +175,62 @@ fn toll_selection_rules_are_applied_and_recorded() {
     assert!(no_val.is_err());
 }
 
+/// A Toll fit interrupted at a candidate continues from its checkpoint to the same model as an
+/// uninterrupted fit (bit for bit: history but its timings, kept candidate, scores); a fit asking for more
+/// iterations than a checkpoint holds extends it exactly; a checkpoint of other settings is
+/// refused; a finished fit removes its checkpoint.
+#[test]
+fn toll_resumes_and_extends_from_its_checkpoint_exactly() {
+    let d = mnist();
+    let data = FitData { train: &d.train_ones, labels: None, val: Some(&d.val) };
+    let with_iterations = |n: &str| {
+        let mut h = small_toll("val-loss");
+        h.set(Method::Toll, "iterations", n).unwrap();
+        h
+    };
+    let fit = |h: &Hyper, opts: &TrainOptions| DeepModel::fit(Method::Toll, h, data, 5, DeviceKind::Cpu, opts);
+    let straight = fit(&with_iterations("100"), &TrainOptions::default()).unwrap();
+    let want = straight.score(&d.test).unwrap();
+    let same = |m: &DeepModel, what: &str| {
+        let untimed = |m: &DeepModel| m.meta.history.iter().map(|r| oneclass_deep::EpochRecord { seconds: 0.0, ..r.clone() }).collect::<Vec<_>>();
+        assert_eq!(untimed(m), untimed(&straight), "{what}: history");
+        assert_eq!(m.meta.selection, straight.meta.selection, "{what}: kept candidate");
+        let got = m.score(&d.test).unwrap();
+        assert!(got.iter().zip(&want).all(|(a, b)| a.to_bits() == b.to_bits()), "{what}: scores differ");
+    };
+
+    let prefix = tmp("toll-resume");
+    let ckpt = PathBuf::from(format!("{}.toll.ckpt", prefix.display()));
+    let stop_at = |k: usize| TrainOptions { checkpoint: Some(prefix.clone()), resume: true, progress: false, stop_after_epochs: Some(k) };
+    let resume = TrainOptions { checkpoint: Some(prefix.clone()), resume: true, progress: false, stop_after_epochs: None };
+    match fit(&with_iterations("100"), &stop_at(40)) {
+        Err(oneclass_deep::DeepError::Interrupted { epoch: 40, .. }) => {}
+        other => panic!("expected an interruption at iteration 40, got {:?}", other.map(|m| m.meta.selection)),
+    }
+    // The checkpoint's metadata (after 16 magic bytes and its 8-byte length) holds the timed
+    // history of iterations 20 and 40: a resumed fit takes it over instead of training again.
+    let bytes = std::fs::read(&ckpt).unwrap();
+    let len = u64::from_le_bytes(bytes[16..24].try_into().unwrap()) as usize;
+    let meta: serde_json::Value = serde_json::from_slice(&bytes[24..24 + len]).unwrap();
+    let saved_seconds: Vec<f64> = meta["history"].as_array().unwrap().iter().map(|r| r["seconds"].as_f64().unwrap()).collect();
+    assert_eq!((meta["iterations_done"].as_u64(), saved_seconds.len()), (Some(40), 2));
+    let resumed = fit(&with_iterations("100"), &resume).unwrap();
+    same(&resumed, "interrupted at 40, resumed");
+    assert_eq!(resumed.meta.history[..2].iter().map(|r| r.seconds).collect::<Vec<_>>(), saved_seconds, "iterations 1-40 were trained again");
+    assert!(!ckpt.exists(), "a finished fit removes its checkpoint");
+
+    // A 60-iteration fit stopped at 40, then asked for 100: the 100-iteration fit.
+    assert!(fit(&with_iterations("60"), &stop_at(40)).is_err());
+    same(&fit(&with_iterations("100"), &resume).unwrap(), "extended from 60");
+
+    assert!(fit(&with_iterations("100"), &stop_at(20)).is_err());
+    let mut other_lr = with_iterations("100");
+    other_lr.set(Method::Toll, "lr", "2e-3").unwrap();
+    let e = fit(&other_lr, &resume).err().expect("other settings refused").to_string();
+    assert!(e.contains("toll-resume.toll.ckpt") && e.contains("other settings"), "{e}");
+    std::fs::remove_file(&ckpt).unwrap();
+}
+
 /// Mean per-feature (unbiased) variance of the model's codes of `x`.
 fn mean_code_variance(model: &DeepModel, x: &Samples) -> f64 {
     let codes = model.codes(x);

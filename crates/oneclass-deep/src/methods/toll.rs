@@ -4,12 +4,15 @@
 //! L2 or L∞ norm); the score of a sample is the same expression (eq. 3). Training runs a fixed
 //! number of iterations on random batches (Adam, fixed learning rate); every
 //! `checkpoint_every` iterations the weights are a selection candidate, and the model keeps the
-//! candidate chosen by an explicit rule, recorded in the model file.
+//! candidate chosen by an explicit rule, recorded in the model file. With a checkpoint prefix the
+//! training state is saved at every candidate, so an interrupted fit continues from it (and one
+//! with more iterations extends it, as if it had run them all at once).
 
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::GradientsParams;
+use burn::tensor::Bytes;
 use burn::tensor::{Device, Tensor};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -20,7 +23,7 @@ use crate::error::{invalid, DeepError, Result};
 use crate::nn::{ConvNetConfig, MlpNetConfig, NetConfig, Network};
 use crate::params::Hyper;
 use crate::progress::Progress;
-use crate::train::{load_record_bytes, record_bytes, EpochRecord, TrainOptions};
+use crate::train::{adam, checkpoint_path, load_record_bytes, read_checkpoint, record_bytes, write_checkpoint, EpochRecord, TrainOptions};
 
 /// The norm of the latent code in the Toll loss and score.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -180,6 +183,30 @@ pub(crate) struct TollVal<'a> {
     pub labels: Option<&'a [u8]>,
 }
 
+/// The training state saved at a selection candidate; blobs: weights, optimizer state and the
+/// kept candidate's weights (when there is one).
+#[derive(Serialize, Deserialize)]
+struct TollCheckpoint {
+    format: String,
+    /// What the state depends on: every hyper-parameter but the iteration count, the seed and
+    /// the number of training and validation rows.
+    fingerprint: String,
+    iterations_done: usize,
+    rng_word_pos: String,
+    history: Vec<EpochRecord>,
+    checkpoints: usize,
+    /// Selection value and iteration of the kept candidate.
+    best: Option<(f64, usize)>,
+}
+
+const TOLL_CHECKPOINT_FORMAT: &str = "oneclass-toll-checkpoint-1";
+
+fn fingerprint(hyper: &Hyper, seed: u64, n_train: usize, n_val: Option<usize>) -> String {
+    let mut h = hyper.clone();
+    h.iterations = 0;
+    format!("{} seed={seed} n_train={n_train} n_val={n_val:?}", serde_json::to_string(&h).expect("hyper-parameters serialise"))
+}
+
 /// Trains `net` (`device` with autodiff) for `hyper.iterations` random batches and keeps the
 /// checkpoint the selection rule picks.
 pub(crate) fn train(
@@ -215,18 +242,46 @@ pub(crate) fn train(
             Some(l)
         }
     };
-    let mut optim = AdamConfig::new().with_epsilon(1e-8).init();
+    let mut optim = adam(0.0);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let every = hyper.checkpoint_every.max(1);
     let batch = hyper.batch_size.min(train.n);
-    let bar = Progress::new(hyper.iterations as u64, "toll", opts.progress);
     let mut history = Vec::new();
     let mut best: Option<(f64, usize, Vec<u8>)> = None;
     let mut checkpoints = 0usize;
+    let mut start = 0usize;
+    let ckpt = opts.checkpoint.as_ref().map(|p| checkpoint_path(p, "toll"));
+    let fingerprint = fingerprint(hyper, seed, train.n, val.as_ref().map(|v| v.samples.n));
+    if let (Some(path), true) = (&ckpt, opts.resume) {
+        if path.exists() {
+            let bad = |reason: String| DeepError::File { path: path.clone(), reason };
+            let (meta, mut blobs): (TollCheckpoint, _) = read_checkpoint(path)?;
+            if meta.format != TOLL_CHECKPOINT_FORMAT || meta.fingerprint != fingerprint {
+                return Err(bad("checkpoint was written for other settings, data or seed; remove it or fit without resuming".into()));
+            }
+            let done = meta.iterations_done;
+            // A run stopped off the candidate grid saw a candidate a longer run would not have.
+            if done > hyper.iterations || (done < hyper.iterations && done % every != 0) {
+                return Err(bad(format!("checkpoint holds {done} iterations; a fit of {} iterations cannot continue it", hyper.iterations)));
+            }
+            let expected = 2 + usize::from(meta.best.is_some());
+            if blobs.len() != expected {
+                return Err(bad(format!("checkpoint has {} blobs, expected {expected}", blobs.len())));
+            }
+            let best_blob = if meta.best.is_some() { blobs.pop() } else { None };
+            let optim_blob = blobs.pop().expect("checked");
+            net = load_record_bytes(net, blobs.pop().expect("checked"), path)?;
+            optim = optim.from_bytes(Bytes::from_bytes_vec(optim_blob)).map_err(|e| bad(format!("optimizer state: {e:?}")))?;
+            rng.set_word_pos(meta.rng_word_pos.parse().map_err(|_| bad("bad rng_word_pos".into()))?);
+            best = meta.best.zip(best_blob).map(|((m, at), b)| (m, at, b));
+            (history, checkpoints, start) = (meta.history, meta.checkpoints, done);
+        }
+    }
+    let bar = Progress::new(hyper.iterations.saturating_sub(start) as u64, "toll", opts.progress);
     let (mut window_loss, mut window_rows) = (0.0, 0usize);
     let (mut sum, mut sumsq): (Vec<f64>, Vec<f64>) = (Vec::new(), Vec::new());
     let mut t0 = Instant::now();
-    for it in 1..=hyper.iterations {
+    for it in start + 1..=hyper.iterations {
         let idx = rand::seq::index::sample(&mut rng, train.n, batch).into_vec();
         let (per, z) = per_sample(&net, train.batch(&idx, device), hyper.beta, norm);
         let loss = per.mean();
@@ -293,6 +348,28 @@ pub(crate) fn train(
             });
             (window_loss, window_rows) = (0.0, 0);
             sum.iter_mut().chain(sumsq.iter_mut()).for_each(|v| *v = 0.0);
+            if let Some(path) = &ckpt {
+                let meta = TollCheckpoint {
+                    format: TOLL_CHECKPOINT_FORMAT.into(),
+                    fingerprint: fingerprint.clone(),
+                    iterations_done: it,
+                    rng_word_pos: rng.get_word_pos().to_string(),
+                    history: history.clone(),
+                    checkpoints,
+                    best: best.as_ref().map(|(m, at, _)| (*m, *at)),
+                };
+                let weights = record_bytes(&net)?;
+                let optim_bytes = optim.into_bytes().map_err(|e| DeepError::File { path: path.clone(), reason: format!("optimizer state: {e:?}") })?;
+                let mut blobs: Vec<&[u8]> = vec![&weights, &optim_bytes];
+                if let Some((_, _, b)) = &best {
+                    blobs.push(b);
+                }
+                write_checkpoint(path, &meta, &blobs)?;
+            }
+            if opts.stop_after_epochs.is_some_and(|k| it >= k) && it < hyper.iterations {
+                bar.abandon();
+                return Err(DeepError::Interrupted { phase: "toll".into(), epoch: it });
+            }
             t0 = Instant::now();
         }
     }
