@@ -76,7 +76,7 @@ fn merge(a: &MergeArgs) -> Result<()> {
             bail!("{}: field \"benchmark\" is {other:?}, but {} holds {benchmark:?}; not merging", part.join("results.json").display(), first.display());
         }
     }
-    let (_, units) = match benchmark.as_str() {
+    let units = match benchmark.as_str() {
         "mnist-ovr" => merge_parts::<crate::bench_mnist::ClassResult>(&a.out, "results.json", &a.parts)?,
         "toll-arrhythmia" => merge_parts::<crate::bench_toll::Run>(&a.out, "results.json", &a.parts)?,
         "toll-images" => merge_parts::<crate::bench_toll_images::TollUnit>(&a.out, "results.json", &a.parts)?,

@@ -175,8 +175,8 @@ fn settings_difference(a: &BTreeMap<String, String>, a_name: &str, b: &BTreeMap<
 /// Merges the store file `file_name` of a benchmark run split into parts (e.g. `--classes 0,1,2`
 /// into one folder and `--classes 3,4,5` into another, run side by side) into `out/file_name`.
 /// The parts must share the benchmark and its settings and no unit may be in two parts; the
-/// file must not exist in `out` yet. Returns the benchmark's name and the number of units.
-pub fn merge_parts<U: Unit + Serialize + DeserializeOwned>(out: &Path, file_name: &str, parts: &[PathBuf]) -> Result<(String, usize)> {
+/// file must not exist in `out` yet. Returns the number of units merged.
+pub fn merge_parts<U: Unit + Serialize + DeserializeOwned>(out: &Path, file_name: &str, parts: &[PathBuf]) -> Result<usize> {
     let target = out.join(file_name);
     if target.exists() {
         bail!("{}: exists already; merge into a folder without a {file_name}", target.display());
@@ -212,7 +212,7 @@ pub fn merge_parts<U: Unit + Serialize + DeserializeOwned>(out: &Path, file_name
     std::fs::create_dir_all(out).with_context(|| format!("{}: cannot create the output folder", out.display()))?;
     merged.path = target;
     merged.save()?;
-    Ok((merged.benchmark, merged.units.len()))
+    Ok(merged.units.len())
 }
 
 /// A progress bar over the units of a benchmark.
@@ -367,7 +367,7 @@ mod tests {
         let a = part(dir.path(), "a", &settings, &["a1", "a2"]);
         let b = part(dir.path(), "b", &settings, &["b1"]);
         let out = dir.path().join("merged");
-        assert_eq!(merge_parts::<U>(&out, "results.json", &[a.clone(), b.clone()]).unwrap(), ("x".to_string(), 3));
+        assert_eq!(merge_parts::<U>(&out, "results.json", &[a.clone(), b.clone()]).unwrap(), 3);
         let merged: UnitStore<U> = UnitStore::open(&out, "x", settings.clone()).unwrap();
         let names: Vec<&str> = merged.units.iter().map(|u| u.name.as_str()).collect();
         assert_eq!(names, ["a1", "a2", "b1"]);

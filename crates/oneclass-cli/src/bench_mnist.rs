@@ -53,8 +53,12 @@ pub(crate) struct ClassResult {
 
 impl Unit for ClassResult {
     fn key(&self) -> String {
-        format!("class{}", self.normal_class)
+        unit_key(self.normal_class)
     }
+}
+
+fn unit_key(normal_class: u16) -> String {
+    format!("class{normal_class}")
 }
 
 fn image_samples(set: &ImageSet, indices: &[usize]) -> Result<Samples> {
@@ -132,7 +136,7 @@ pub fn run(a: MnistOvrArgs) -> Result<()> {
     let all_test: Vec<usize> = (0..test_set.n).collect();
     let test = image_samples(&test_set, &all_test)?;
     for &k in &classes {
-        if store.contains(&format!("class{k}")) {
+        if store.contains(&unit_key(k)) {
             continue;
         }
         let start = Instant::now();
