@@ -4,7 +4,9 @@
 //!
 //! Rows: the seed-001 MNIST auto-encoder (`ogae-mnist`, 18,000 MNIST training images, batch 100,
 //! Adam 1e-3), and the Deep SVDD CIFAR-10 LeNet (`cifar10-lenet`, 32→64→128, rep 128, batch 100)
-//! trained as Deep SVDD (encoder only, no pre-training) and as its pre-training auto-encoder.
+//! trained as Deep SVDD (encoder only, no pre-training) and as its pre-training auto-encoder;
+//! with `--toll-batches N`, Toll on seed 002's appendix B.1 network (`toll-mnist`, z 128, β 1000,
+//! lr 1e-4) for N iterations of 100 MNIST images (the seed trains 2,000 iterations of 1,000).
 //! CIFAR inputs are seeded uniform random images (the speed does not depend on the values);
 //! MNIST is read from the data folder, or replaced by random images when it is absent.
 
@@ -28,6 +30,8 @@ const BATCH: usize = 100;
 const AE_IMAGES: usize = 18_000;
 /// Images of one CIFAR-10 class: one epoch of one-class training.
 const CIFAR_CLASS_IMAGES: usize = 5_000;
+/// Training images of one MNIST class in seed 002's protocol (10,000 of 60,000 set aside).
+const TOLL_CLASS_IMAGES: usize = 5_000;
 
 #[derive(Args)]
 pub struct TrainSpeedArgs {
@@ -37,6 +41,10 @@ pub struct TrainSpeedArgs {
     /// Batches of 100 timed for each CIFAR-10 LeNet row (0 skips them).
     #[arg(long, default_value_t = 10)]
     pub cifar_batches: usize,
+    /// Iterations of 100 images timed for Toll on seed 002's MNIST network (0 skips the row; an
+    /// iteration takes seconds on a CPU).
+    #[arg(long, default_value_t = 0)]
+    pub toll_batches: usize,
     /// Folder holding `mnist/` (default: $ONECLASS_DATA); random images when MNIST is absent.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -79,12 +87,14 @@ fn random_images(n: usize, shape: [usize; 3], seed: u64) -> Result<Samples> {
     Ok(Samples::new((0..n * d).map(|_| rng.random::<f32>()).collect(), n, shape.to_vec())?)
 }
 
-/// Trains `method` on `train` for `epochs` and returns the mean seconds per epoch.
+/// Trains `method` on `train` for `epochs` (Toll: one selection window of `iterations`, given
+/// in `extra`) and returns the mean seconds per epoch (window).
 fn time_fit(method: Method, net: &str, train: &Samples, epochs: usize, extra: &[(&str, &str)], a: &TrainSpeedArgs) -> Result<f64> {
     let mut h = Hyper::defaults(method);
     let epochs_text = epochs.to_string();
     let batch_text = BATCH.to_string();
-    for (k, v) in [("net", net), ("batch_size", batch_text.as_str()), ("epochs", epochs_text.as_str())].into_iter().chain(extra.iter().copied()) {
+    let length = if method == Method::Toll { None } else { Some(("epochs", epochs_text.as_str())) };
+    for (k, v) in [("net", net), ("batch_size", batch_text.as_str())].into_iter().chain(length).chain(extra.iter().copied()) {
         h.set(method, k, v).with_context(|| format!("{} {k}={v}", method.name()))?;
     }
     let device = DeviceKind::parse(&a.device)?;
@@ -95,16 +105,17 @@ fn time_fit(method: Method, net: &str, train: &Samples, epochs: usize, extra: &[
     Ok(history.iter().map(|r| r.seconds).sum::<f64>() / history.len() as f64)
 }
 
-fn mnist_or_random(a: &TrainSpeedArgs) -> Result<(Samples, String)> {
+/// The first `n` MNIST training images, or random ones when MNIST is absent.
+fn mnist_or_random(n: usize, a: &TrainSpeedArgs) -> Result<(Samples, String)> {
     let loaded = data_dir(a.data_dir.as_deref()).ok().and_then(|dir| load_images(&DatasetName::Mnist, &dir, Split::Train).ok());
     match loaded {
-        Some(set) if set.n >= AE_IMAGES => {
-            let idx: Vec<usize> = (0..AE_IMAGES).collect();
-            Ok((Samples::from_images(set.subset(&idx).to_f32().view())?, "MNIST train, first 18,000".into()))
+        Some(set) if set.n >= n => {
+            let idx: Vec<usize> = (0..n).collect();
+            Ok((Samples::from_images(set.subset(&idx).to_f32().view())?, format!("MNIST train, first {n}")))
         }
         _ => {
-            eprintln!("MNIST not found (give --data-dir or set ONECLASS_DATA): timing the AE on random images");
-            Ok((random_images(AE_IMAGES, [1, 28, 28], a.seed)?, "random 1×28×28".into()))
+            eprintln!("MNIST not found (give --data-dir or set ONECLASS_DATA): timing on random images");
+            Ok((random_images(n, [1, 28, 28], a.seed)?, "random 1×28×28".into()))
         }
     }
 }
@@ -112,7 +123,7 @@ fn mnist_or_random(a: &TrainSpeedArgs) -> Result<(Samples, String)> {
 pub fn run(a: TrainSpeedArgs) -> Result<()> {
     let mut rows = Vec::new();
     if a.ae_epochs > 0 {
-        let (train, inputs) = mnist_or_random(&a)?;
+        let (train, inputs) = mnist_or_random(AE_IMAGES, &a)?;
         eprintln!("ogae-mnist AE: {} epoch(s) of {} images…", a.ae_epochs, train.n);
         let seconds = time_fit(Method::Ae, "ogae-mnist", &train, a.ae_epochs, &[("lr", "1e-3")], &a)?;
         let torch = TORCH_AE_SECONDS_PER_EPOCH / AE_IMAGES.div_ceil(BATCH) as f64;
@@ -129,8 +140,17 @@ pub fn run(a: TrainSpeedArgs) -> Result<()> {
             rows.push(Row { network: "cifar10-lenet", method, inputs: "random 3×32×32".into(), images: n, epochs: 1, seconds_per_epoch: seconds, epoch_images: CIFAR_CLASS_IMAGES, torch_seconds_per_batch: torch });
         }
     }
+    if a.toll_batches > 0 {
+        let (train, inputs) = mnist_or_random(a.toll_batches * BATCH, &a)?;
+        eprintln!("toll-mnist Toll: {} iterations of {BATCH}…", a.toll_batches);
+        let iterations = a.toll_batches.to_string();
+        // The preset sets the seed's batch of 1,000; the timed batch is this bench's 100.
+        let extra = [("preset", "mnist"), ("iterations", iterations.as_str()), ("checkpoint_every", iterations.as_str()), ("batch_size", "100")];
+        let seconds = time_fit(Method::Toll, "toll-mnist", &train, 1, &extra, &a)?;
+        rows.push(Row { network: "toll-mnist", method: Method::Toll, inputs, images: train.n, epochs: 1, seconds_per_epoch: seconds, epoch_images: TOLL_CLASS_IMAGES, torch_seconds_per_batch: None });
+    }
     let threads = std::env::var("RAYON_NUM_THREADS").ok().unwrap_or_else(|| std::thread::available_parallelism().map_or("?".into(), |n| n.get().to_string()));
-    println!("Training speed, batch {BATCH}, device {}, {threads} thread(s); s/epoch is for 18,000 images (MNIST AE) or one CIFAR-10 class (5,000 images, extrapolated from the timed batches)", a.device);
+    println!("Training speed, batch {BATCH}, device {}, {threads} thread(s); s/epoch is for 18,000 images (MNIST AE), one CIFAR-10 class or one MNIST class of seed 002's protocol (5,000 images, extrapolated from the timed batches)", a.device);
     println!();
     println!("| network | method | inputs | timed | s/epoch | images/s | s/batch | PyTorch CPU s/batch | ratio to PyTorch |");
     println!("|---|---|---|---|---:|---:|---:|---:|---:|");

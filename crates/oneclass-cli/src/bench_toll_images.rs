@@ -6,12 +6,12 @@
 //! (stratified) for validation; the normal class's remaining training images train the model;
 //! the official test split is scored (every other class anomalous); AUROC. Settings per
 //! dataset are the seed's presets (batch, β, z, lr; 2,000 random batches, a checkpoint every
-//! 20). Differences from the paper, recorded in the report: the network is the engine's
-//! closest conv net (see `oneclass_deep::methods::toll::default_net`); by default its decoder
-//! ends in a sigmoid and MNIST / F-MNIST pixels stay in [0, 1], with `--pixels zscore` they are
-//! z-scored as in the paper and reconstructed linearly (CIFAR: GCN-L1 + min-max, as the paper);
-//! the kept checkpoint is the last one unless `--select val-auroc`
-//! (the reference's rule, which uses labelled anomalies of the validation split).
+//! 20) and the networks are the seed's appendix B auto-encoders (`toll-mnist`, `toll-cifar`;
+//! see `oneclass_deep::methods::toll::default_net`), unless `--set net=…` asks for another.
+//! Differences from the paper, recorded in the report: MNIST / F-MNIST pixels stay in [0, 1]
+//! unless `--pixels zscore` z-scores them as the paper does (CIFAR: GCN-L1 + min-max, as the
+//! paper); the kept checkpoint is the last one unless `--select val-auroc` (the reference's
+//! rule, which uses labelled anomalies of the validation split).
 //!
 //! Each (dataset, class, variant, seed) is one unit, saved in OUT/results.json as soon as it is
 //! done; a second run with the same settings continues where the first stopped, the unit in
@@ -51,9 +51,10 @@ pub struct TollImagesArgs {
     /// --val-rows labelled validation images, anomalies included).
     #[arg(long, default_value = "last", value_parser = ["last", "val-auroc"])]
     pub select: String,
-    /// MNIST / F-MNIST pixels: unit = p / 255 in [0, 1], reconstructed through the decoder's
-    /// sigmoid; zscore = standardised with the mean and standard deviation of the normal
-    /// class's training images (seed 002, section 4.1), reconstructed by a linear output.
+    /// MNIST / F-MNIST pixels: unit = p / 255 in [0, 1] (reconstructed linearly by the seed's
+    /// networks, through the sigmoid of the engine's own conv nets); zscore = standardised with
+    /// the mean and standard deviation of the normal class's training images (seed 002,
+    /// section 4.1), reconstructed by a linear output.
     /// CIFAR is always GCN-L1 + min-max.
     #[arg(long, default_value = "unit", value_parser = ["unit", "zscore"])]
     pub pixels: String,
@@ -186,8 +187,8 @@ fn pixels_label(pixels: &str) -> &'static str {
 /// The network of a run, in words.
 fn network_label(h: &Hyper) -> String {
     if h.net == "auto" {
-        let output = if h.output_sigmoid == Some(false) { "linear" } else { "sigmoid" };
-        format!("auto: conv 64-128 (5x5, BN, LeakyReLU 0.2, 2x2 pool), {output} output")
+        let output = if h.output_sigmoid == Some(true) { "sigmoid" } else { "linear" };
+        format!("auto: seed 002 appendix B (toll-mnist for MNIST / F-MNIST, toll-cifar for CIFAR), {output} output")
     } else {
         h.net.clone()
     }

@@ -33,7 +33,7 @@ pub use coupled::{ogae_step_overhead, CoupledHyper, LatentScaler, OgaeEpochLog, 
 pub use data::{Samples, SemiLabel};
 pub use error::{DeepError, Result};
 pub use model::{fnv64, resolve_net, weights_path, DeepModel, DeviceKind, FitData, ModelMeta};
-pub use nn::{ConvNetConfig, MlpNetConfig, NetConfig, Network, NET_NAMES};
+pub use nn::{ConvNetConfig, LayeredNetConfig, MapLayer, MlpNetConfig, NetConfig, Network, NET_NAMES};
 pub use params::{AeScore, Hyper, Method, Objective};
 pub use methods::regularizers::{next_adaptive_weight, variance_threshold, Regularizer};
 pub use methods::toll::{LatentNorm, Selection, SelectionRecord};

@@ -163,8 +163,8 @@ pub fn resolve_net(method: Method, hyper: &Hyper, sample_shape: &[usize]) -> Res
     if let Some(on) = hyper.output_sigmoid {
         net.set_output_sigmoid(on)?;
     }
-    if matches!(net, NetConfig::Patch(_)) && matches!(method, Method::Vae | Method::Dvaesvdd) {
-        return Err(invalid("net", "patch-ae has a code size fixed by its layers; the VAE methods need a network with a dense code layer"));
+    if net.code_is_fixed() && matches!(method, Method::Vae | Method::Dvaesvdd) {
+        return Err(invalid("net", format!("`{}` has a code size fixed by its layers; the VAE methods need a network with a dense code layer", hyper.net)));
     }
     net.validate()?;
     Ok(net)

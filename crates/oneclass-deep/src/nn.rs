@@ -1,4 +1,5 @@
-//! Networks: LeNet-type convolutional auto-encoders (Deep SVDD / Deep SAD, OgAE) and MLPs.
+//! Networks: LeNet-type convolutional auto-encoders (Deep SVDD / Deep SAD, OgAE), MLPs, seed 001's
+//! patch auto-encoder and seed 002's layer-list auto-encoders (`toll-mnist`, `toll-cifar`).
 //!
 //! Weights are drawn from a seeded ChaCha8 stream on the host (not from the backend's global
 //! generator), so the same seed gives the same initial network on every backend and in every
@@ -661,6 +662,248 @@ impl PatchConvDecoder {
     }
 }
 
+/// One layer of a `LayeredNetConfig` stack: an unpadded convolution, or transposed
+/// convolution, with its own stride and bias.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MapLayer {
+    pub transposed: bool,
+    pub channels: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    pub bias: bool,
+}
+
+impl MapLayer {
+    const fn conv(channels: usize, kernel: usize, stride: usize, bias: bool) -> Self {
+        Self { transposed: false, channels, kernel, stride, bias }
+    }
+    const fn deconv(channels: usize, kernel: usize, stride: usize, bias: bool) -> Self {
+        Self { transposed: true, channels, kernel, stride, bias }
+    }
+
+    /// Output side length for an input side `n` (PyTorch's rule with no padding), or `None`
+    /// when the kernel does not fit.
+    fn output_side(&self, n: usize) -> Option<usize> {
+        if self.transposed {
+            Some((n.checked_sub(1)?) * self.stride + self.kernel)
+        } else {
+            Some((n.checked_sub(self.kernel)?) / self.stride + 1)
+        }
+    }
+}
+
+/// The auto-encoders of seed 002, appendix B, written as layer lists: a stack of unpadded
+/// (transposed) convolutions with their own kernels and strides, each but the last followed by
+/// BatchNorm and LeakyReLU; then either Flatten → Linear(`rep_dim`) (`dense_code`) or the
+/// flattened map itself as the code. The decoder is its own stack from the encoder's last map
+/// shape (through Linear → Unflatten with `dense_code`), each layer but the last followed by
+/// BatchNorm and LeakyReLU; the reconstruction is linear unless `output_sigmoid`.
+#[derive(Config, Debug)]
+pub struct LayeredNetConfig {
+    /// Input shape `[channels, height, width]`.
+    pub input_shape: [usize; 3],
+    pub encoder: Vec<MapLayer>,
+    pub decoder: Vec<MapLayer>,
+    /// Flatten → Linear(`rep_dim`) after the encoder stack (and Linear → Unflatten before the
+    /// decoder stack); without it the code is the flattened last map, whose size `rep_dim`
+    /// must equal.
+    pub dense_code: bool,
+    pub rep_dim: usize,
+    pub leaky_slope: f64,
+    #[config(default = 1e-5)]
+    pub bn_eps: f64,
+    #[config(default = false)]
+    pub output_sigmoid: bool,
+}
+
+impl LayeredNetConfig {
+    /// Seed 002, appendix B.1 (MNIST, Fashion-MNIST): Conv(64, 4, 1) → Conv(128, 4, 1) →
+    /// Conv(256, 4, 2) → Conv(512, 4, 1) → Conv(64, 4, 1) → Flatten → Linear(z); Linear →
+    /// Unflatten(64, 4, 4) → ConvT(512, 4, 1) → ConvT(256, 4, 1) → ConvT(128, 4, 2) →
+    /// ConvT(64, 4, 1) → ConvT(1, 4, 1); BatchNorm and LeakyReLU(0.2) in between, PyTorch's
+    /// defaults (biases, affine BN, ε 1e-5), linear output (the paper z-scores the pixels).
+    pub fn seed002_mnist(input_shape: [usize; 3]) -> Self {
+        let c = |ch, k, s| MapLayer::conv(ch, k, s, true);
+        let t = |ch, k, s| MapLayer::deconv(ch, k, s, true);
+        let encoder = vec![c(64, 4, 1), c(128, 4, 1), c(256, 4, 2), c(512, 4, 1), c(64, 4, 1)];
+        let decoder = vec![t(512, 4, 1), t(256, 4, 1), t(128, 4, 2), t(64, 4, 1), t(input_shape[0], 4, 1)];
+        Self::new(input_shape, encoder, decoder, true, 128, 0.2)
+    }
+
+    /// Seed 002, appendix B.2 (CIFAR-10, CIFAR-100): bias-free Conv(32, 5, 1) → Conv(64, 4, 2)
+    /// → Conv(128, 4, 1) → Conv(256, 4, 2) → Conv(512, 4, 1) → Conv(512, 1, 1) → Conv(64, 1, 1)
+    /// (with bias) → Flatten: the code is the 64 × 1 × 1 map. Decoder: Unflatten(64, 1, 1) →
+    /// ConvT(256, 4, 1) → ConvT(128, 4, 2) → ConvT(64, 4, 1) → ConvT(32, 4, 2) → ConvT(32, 5, 1)
+    /// → Conv(32, 1, 1) → Conv(3, 1, 1) (with bias); bias-free layers, BatchNorm and
+    /// LeakyReLU(0.1) in between, linear output.
+    pub fn seed002_cifar(input_shape: [usize; 3]) -> Self {
+        let c = |ch, k, s| MapLayer::conv(ch, k, s, false);
+        let t = |ch, k, s| MapLayer::deconv(ch, k, s, false);
+        let encoder = vec![c(32, 5, 1), c(64, 4, 2), c(128, 4, 1), c(256, 4, 2), c(512, 4, 1), c(512, 1, 1), MapLayer::conv(64, 1, 1, true)];
+        let decoder = vec![t(256, 4, 1), t(128, 4, 2), t(64, 4, 1), t(32, 4, 2), t(32, 5, 1), c(32, 1, 1), MapLayer::conv(input_shape[0], 1, 1, true)];
+        Self::new(input_shape, encoder, decoder, false, 64, 0.1)
+    }
+
+    /// Shapes `[c, h, w]` after each layer of `layers` from `start`, or the first layer that
+    /// does not fit (its index and the shape it got).
+    fn shapes(start: [usize; 3], layers: &[MapLayer]) -> Result<Vec<[usize; 3]>, (usize, [usize; 3])> {
+        let mut shape = start;
+        let mut out = Vec::with_capacity(layers.len());
+        for (i, l) in layers.iter().enumerate() {
+            match (l.output_side(shape[1]), l.output_side(shape[2])) {
+                (Some(h), Some(w)) if h > 0 && w > 0 => shape = [l.channels, h, w],
+                _ => return Err((i, shape)),
+            }
+            out.push(shape);
+        }
+        Ok(out)
+    }
+
+    /// Shape of the encoder's last map.
+    fn code_map(&self) -> DeepResult<[usize; 3]> {
+        match Self::shapes(self.input_shape, &self.encoder) {
+            Ok(s) => s.last().copied().ok_or_else(|| invalid("encoder", "needs at least one layer")),
+            Err((i, s)) => Err(invalid("input_shape", format!("{:?}: encoder layer {} ({}×{} kernel) does not fit its {}×{} input", self.input_shape, i + 1, self.encoder[i].kernel, self.encoder[i].kernel, s[1], s[2]))),
+        }
+    }
+
+    pub fn validate(&self) -> DeepResult<()> {
+        let [c, h, w] = self.input_shape;
+        if c == 0 || h == 0 || w == 0 {
+            return Err(invalid("input_shape", format!("{:?} has a zero", self.input_shape)));
+        }
+        if [&self.encoder, &self.decoder].iter().any(|ls| ls.is_empty() || ls.iter().any(|l| l.channels == 0 || l.kernel == 0 || l.stride == 0)) {
+            return Err(invalid("layers", "encoder and decoder need at least one layer each, with positive channels, kernel and stride"));
+        }
+        let map = self.code_map()?;
+        if self.rep_dim == 0 {
+            return Err(invalid("rep_dim", "must be ≥ 1"));
+        }
+        let flat = map.iter().product::<usize>();
+        if !self.dense_code && self.rep_dim != flat {
+            return Err(invalid("rep_dim", format!("{}: this network's code is its last map, {}×{}×{} = {flat} values", self.rep_dim, map[0], map[1], map[2])));
+        }
+        let out = Self::shapes(map, &self.decoder).map_err(|(i, s)| invalid("decoder", format!("layer {} does not fit its {}×{} input", i + 1, s[1], s[2])))?;
+        let last = *out.last().expect("decoder is not empty");
+        if last != self.input_shape {
+            return Err(invalid("input_shape", format!("{:?}: the decoder reconstructs {last:?} from it; this network is laid out for other image sizes", self.input_shape)));
+        }
+        Ok(())
+    }
+
+    fn init_stack(&self, start_channels: usize, layers: &[MapLayer], rng: &mut ChaCha8Rng, device: &Device) -> (Vec<MapConv>, Vec<BatchNorm>) {
+        let mut convs = Vec::new();
+        let mut bns = Vec::new();
+        let mut c_in = start_channels;
+        for (i, l) in layers.iter().enumerate() {
+            let mut conv = Conv::new(c_in, l.channels, l.kernel, l.bias, l.transposed, rng, device);
+            conv.padding = 0;
+            convs.push(MapConv { conv, stride: l.stride });
+            if i + 1 < layers.len() {
+                bns.push(BatchNorm::new(l.channels, self.bn_eps, true, device));
+            }
+            c_in = l.channels;
+        }
+        (convs, bns)
+    }
+
+    pub fn init_encoder(&self, rng: &mut ChaCha8Rng, device: &Device) -> LayeredEncoder {
+        let (convs, bns) = self.init_stack(self.input_shape[0], &self.encoder, rng, device);
+        let flat = self.code_map().expect("validated").iter().product();
+        let dense = self.dense_code.then(|| Dense::new(flat, self.rep_dim, true, rng, device));
+        LayeredEncoder { convs, bns, dense, slope: self.leaky_slope }
+    }
+
+    /// Decoder from a `latent_dim`-vector (through the Linear layer with `dense_code`; without
+    /// it the latent is the code map, so `latent_dim` must be `rep_dim`, as `validate` and the
+    /// methods' checks ensure).
+    pub fn init_decoder(&self, latent_dim: usize, rng: &mut ChaCha8Rng, device: &Device) -> LayeredDecoder {
+        let map_shape = self.code_map().expect("validated");
+        let dense = self.dense_code.then(|| Dense::new(latent_dim, map_shape.iter().product(), true, rng, device));
+        let (convs, bns) = self.init_stack(map_shape[0], &self.decoder, rng, device);
+        LayeredDecoder { dense, map_shape, convs, bns, slope: self.leaky_slope, sigmoid: self.output_sigmoid }
+    }
+}
+
+/// An unpadded (transposed) convolution with a stride.
+#[derive(Module, Debug)]
+pub struct MapConv {
+    pub conv: Conv,
+    pub stride: usize,
+}
+
+impl MapConv {
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let (w, b, s) = (self.conv.weight.val(), self.conv.bias.as_ref().map(|b| b.val()), self.stride);
+        if self.conv.transposed {
+            conv_transpose2d(x, w, b, ConvTransposeOptions::new([s, s], [0, 0], [0, 0], [1, 1], 1))
+        } else {
+            conv2d(x, w, b, ConvOptions::new([s, s], [0, 0], [1, 1], 1))
+        }
+    }
+}
+
+/// `layers` in order, BatchNorm and LeakyReLU after each but the last.
+fn run_stack(layers: &[MapConv], bns: &[BatchNorm], slope: f64, x: Tensor<4>) -> Tensor<4> {
+    let mut x = x;
+    for (i, layer) in layers.iter().enumerate() {
+        x = layer.forward(x);
+        if let Some(bn) = bns.get(i) {
+            x = leaky_relu(bn.forward(x), slope);
+        }
+    }
+    x
+}
+
+#[derive(Module, Debug)]
+pub struct LayeredEncoder {
+    pub convs: Vec<MapConv>,
+    pub bns: Vec<BatchNorm>,
+    pub dense: Option<Dense>,
+    pub slope: f64,
+}
+
+impl LayeredEncoder {
+    /// `[batch, C, H, W]` → `[batch, rep_dim]`.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let x = run_stack(&self.convs, &self.bns, self.slope, x);
+        let [b, c, h, w] = x.dims();
+        let z = x.reshape([b, c * h * w]);
+        match &self.dense {
+            Some(d) => d.forward(z),
+            None => z,
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct LayeredDecoder {
+    pub dense: Option<Dense>,
+    pub map_shape: [usize; 3],
+    pub convs: Vec<MapConv>,
+    pub bns: Vec<BatchNorm>,
+    pub slope: f64,
+    pub sigmoid: bool,
+}
+
+impl LayeredDecoder {
+    /// `[batch, latent]` → `[batch, C, H, W]`.
+    pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
+        let z = match &self.dense {
+            Some(d) => d.forward(z),
+            None => z,
+        };
+        let [c, h, w] = self.map_shape;
+        let b = z.dims()[0];
+        let x = run_stack(&self.convs, &self.bns, self.slope, z.reshape([b, c, h, w]));
+        if self.sigmoid {
+            sigmoid(x)
+        } else {
+            x
+        }
+    }
+}
+
 /// Which network, with its full configuration (stored in the model file).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -668,12 +911,14 @@ pub enum NetConfig {
     Conv(ConvNetConfig),
     Mlp(MlpNetConfig),
     Patch(PatchNetConfig),
+    Layered(LayeredNetConfig),
 }
 
 /// The named networks of `--set net=…`.
 /// A LeNet name with `-nobn` (no BatchNorm) and / or `-relu` (ReLU instead of LeakyReLU)
 /// appended is that variant, e.g. `mnist-lenet-nobn-relu`.
-pub const NET_NAMES: &[&str] = &["mnist-lenet", "fmnist-lenet", "cifar10-lenet", "mnist-lenet-nobn-relu", "ogae-mnist", "mlp", "patch-ae"];
+/// `toll-mnist` and `toll-cifar` are seed 002's appendix B.1 and B.2 auto-encoders.
+pub const NET_NAMES: &[&str] = &["mnist-lenet", "fmnist-lenet", "cifar10-lenet", "mnist-lenet-nobn-relu", "ogae-mnist", "mlp", "patch-ae", "toll-mnist", "toll-cifar"];
 
 impl NetConfig {
     /// The network named `name` for samples of shape `sample_shape` (`[C, H, W]` or `[D]`).
@@ -711,6 +956,8 @@ impl NetConfig {
             "cifar10-lenet" => NetConfig::Conv(ConvNetConfig::cifar10_lenet(image(sample_shape)?)),
             "ogae-mnist" => NetConfig::Conv(ConvNetConfig::ogae_mnist(image(sample_shape)?)),
             "patch-ae" => NetConfig::Patch(PatchNetConfig::seed001(image(sample_shape)?)),
+            "toll-mnist" => NetConfig::Layered(LayeredNetConfig::seed002_mnist(image(sample_shape)?)),
+            "toll-cifar" => NetConfig::Layered(LayeredNetConfig::seed002_cifar(image(sample_shape)?)),
             "mlp" => match sample_shape {
                 [d] => NetConfig::Mlp(MlpNetConfig::for_input(*d)),
                 _ => return Err(invalid("net", format!("`mlp` needs a table (N×D input), the samples have shape {sample_shape:?}"))),
@@ -737,6 +984,7 @@ impl NetConfig {
             NetConfig::Conv(c) => c.validate(),
             NetConfig::Mlp(m) => m.validate(),
             NetConfig::Patch(p) => p.validate(),
+            NetConfig::Layered(l) => l.validate(),
         }
     }
 
@@ -745,6 +993,17 @@ impl NetConfig {
             NetConfig::Conv(c) => c.rep_dim,
             NetConfig::Mlp(m) => m.rep_dim,
             NetConfig::Patch(p) => p.rep_dim(),
+            NetConfig::Layered(l) => l.rep_dim,
+        }
+    }
+
+    /// Whether the code size is fixed by the layers (the code is the last feature map), so
+    /// a decoder cannot take a latent of another size.
+    pub fn code_is_fixed(&self) -> bool {
+        match self {
+            NetConfig::Patch(_) => true,
+            NetConfig::Layered(l) => !l.dense_code,
+            NetConfig::Conv(_) | NetConfig::Mlp(_) => false,
         }
     }
 
@@ -753,6 +1012,7 @@ impl NetConfig {
             NetConfig::Conv(c) => c.rep_dim = d,
             NetConfig::Mlp(m) => m.rep_dim = d,
             NetConfig::Patch(p) => p.requested_rep_dim = Some(d),
+            NetConfig::Layered(l) => l.rep_dim = d,
         }
     }
 
@@ -765,7 +1025,7 @@ impl NetConfig {
                 c.decoder_channels = None;
             }
             NetConfig::Mlp(m) => m.hidden = widths.to_vec(),
-            NetConfig::Patch(_) => return Err(invalid("widths", "patch-ae has fixed layers; widths applies to conv and mlp networks")),
+            NetConfig::Patch(_) | NetConfig::Layered(_) => return Err(invalid("widths", "patch-ae, toll-mnist and toll-cifar have fixed layers; widths applies to conv and mlp networks")),
         }
         // Name the key the user set, with the network's own reason.
         self.validate().map_err(|e| match e {
@@ -780,6 +1040,7 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.output_sigmoid = Some(on),
             NetConfig::Mlp(m) => m.output_sigmoid = on,
+            NetConfig::Layered(l) => l.output_sigmoid = on,
             NetConfig::Patch(_) if on => {}
             NetConfig::Patch(_) => return Err(invalid("output", "patch-ae's decoder always ends in a sigmoid; output=linear applies to conv and mlp networks")),
         }
@@ -791,6 +1052,7 @@ impl NetConfig {
             NetConfig::Conv(c) => c.bias = bias,
             NetConfig::Mlp(m) => m.bias = bias,
             NetConfig::Patch(p) => p.bias = bias,
+            NetConfig::Layered(l) => l.encoder.iter_mut().chain(l.decoder.iter_mut()).for_each(|layer| layer.bias = bias),
         }
     }
 
@@ -800,6 +1062,7 @@ impl NetConfig {
             NetConfig::Conv(c) => c.input_shape.to_vec(),
             NetConfig::Mlp(m) => vec![m.input_dim],
             NetConfig::Patch(p) => p.input_shape.to_vec(),
+            NetConfig::Layered(l) => l.input_shape.to_vec(),
         }
     }
 
@@ -808,6 +1071,7 @@ impl NetConfig {
             NetConfig::Conv(c) => Encoder::Conv(c.init_encoder(rng, device)),
             NetConfig::Mlp(m) => Encoder::Mlp(m.init_encoder(rng, device)),
             NetConfig::Patch(p) => Encoder::Patch(p.init_encoder(rng, device)),
+            NetConfig::Layered(l) => Encoder::Layered(l.init_encoder(rng, device)),
         }
     }
 
@@ -817,6 +1081,7 @@ impl NetConfig {
             NetConfig::Mlp(m) => Decoder::Mlp(m.init_decoder(latent_dim, rng, device)),
             // The code size is fixed by the layers (a VAE's latent size cannot differ from it).
             NetConfig::Patch(p) => Decoder::Patch(p.init_decoder(rng, device)),
+            NetConfig::Layered(l) => Decoder::Layered(l.init_decoder(latent_dim, rng, device)),
         }
     }
 }
@@ -827,20 +1092,20 @@ pub enum Encoder {
     Conv(ConvEncoder),
     Mlp(MlpEncoder),
     Patch(PatchConvEncoder),
+    Layered(LayeredEncoder),
 }
 
 impl Encoder {
     pub fn forward(&self, x: Tensor<2>, sample_shape: &[usize]) -> Tensor<2> {
+        let image = |x: Tensor<2>| {
+            let b = x.dims()[0];
+            x.reshape([b, sample_shape[0], sample_shape[1], sample_shape[2]])
+        };
         match self {
-            Encoder::Conv(e) => {
-                let b = x.dims()[0];
-                e.forward(x.reshape([b, sample_shape[0], sample_shape[1], sample_shape[2]]))
-            }
+            Encoder::Conv(e) => e.forward(image(x)),
             Encoder::Mlp(e) => e.forward(x),
-            Encoder::Patch(e) => {
-                let b = x.dims()[0];
-                e.forward(x.reshape([b, sample_shape[0], sample_shape[1], sample_shape[2]]))
-            }
+            Encoder::Patch(e) => e.forward(image(x)),
+            Encoder::Layered(e) => e.forward(image(x)),
         }
     }
 }
@@ -851,22 +1116,20 @@ pub enum Decoder {
     Conv(ConvDecoder),
     Mlp(MlpDecoder),
     Patch(PatchConvDecoder),
+    Layered(LayeredDecoder),
 }
 
 impl Decoder {
     pub fn forward(&self, z: Tensor<2>) -> Tensor<2> {
+        let flat = |x: Tensor<4>| {
+            let [b, c, h, w] = x.dims();
+            x.reshape([b, c * h * w])
+        };
         match self {
-            Decoder::Conv(d) => {
-                let x = d.forward(z);
-                let [b, c, h, w] = x.dims();
-                x.reshape([b, c * h * w])
-            }
+            Decoder::Conv(d) => flat(d.forward(z)),
             Decoder::Mlp(d) => d.forward(z),
-            Decoder::Patch(d) => {
-                let x = d.forward(z);
-                let [b, c, h, w] = x.dims();
-                x.reshape([b, c * h * w])
-            }
+            Decoder::Patch(d) => flat(d.forward(z)),
+            Decoder::Layered(d) => flat(d.forward(z)),
         }
     }
 }
@@ -1094,6 +1357,123 @@ mod tests {
                 let worst = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
                 assert!(worst <= 1e-4 * scale, "k={kernel} {what}: max difference {worst} (scale {scale})");
             }
+        }
+    }
+
+    /// Seed 002 appendix B.1 and B.2, layer by layer: weight shapes, strides, the map sizes
+    /// they give (28 → 25 → 22 → 10 → 7 → 4 and back; 32 → 28 → 13 → 10 → 4 → 1 and back), and
+    /// the parameter counts of the PyTorch modules the appendix describes (computed by hand:
+    /// Σ c_in·c_out·k² + bias + 2 per BatchNorm channel).
+    #[test]
+    fn toll_networks_match_seed_002_appendix_b() {
+        let dev = device();
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let dims = |convs: &[MapConv]| convs.iter().map(|c| (c.conv.weight.dims(), c.stride)).collect::<Vec<_>>();
+        // Trainable parameters, as PyTorch's `numel` sum over `parameters()` (BatchNorm's running
+        // statistics are buffers there).
+        let params = |convs: &[MapConv], bns: &[BatchNorm], dense: &Option<Dense>| -> usize {
+            convs.iter().map(|c| c.conv.num_params()).sum::<usize>() + bns.iter().map(|b| [&b.gamma, &b.beta].iter().map(|p| p.as_ref().map_or(0, |p| p.num_params())).sum::<usize>()).sum::<usize>() + dense.as_ref().map_or(0, |d| d.num_params())
+        };
+
+        let mnist = NetConfig::named("toll-mnist", &[1, 28, 28]).unwrap();
+        assert_eq!(shapes(&mnist, 2), (vec![2, 128], vec![2, 784]));
+        let NetConfig::Layered(m) = &mnist else { panic!("a layered network") };
+        let (enc, dec) = (m.init_encoder(&mut rng, &dev), m.init_decoder(128, &mut rng, &dev));
+        assert_eq!(dims(&enc.convs), vec![([64, 1, 4, 4], 1), ([128, 64, 4, 4], 1), ([256, 128, 4, 4], 2), ([512, 256, 4, 4], 1), ([64, 512, 4, 4], 1)]);
+        assert_eq!(enc.dense.as_ref().unwrap().weight.dims(), [64 * 4 * 4, 128]);
+        assert_eq!(dims(&dec.convs), vec![([64, 512, 4, 4], 1), ([512, 256, 4, 4], 1), ([256, 128, 4, 4], 2), ([128, 64, 4, 4], 1), ([64, 1, 4, 4], 1)]);
+        assert_eq!((dec.map_shape, dec.dense.as_ref().unwrap().weight.dims()), ([64, 4, 4], [128, 1024]));
+        assert!(enc.convs.iter().chain(&dec.convs).all(|c| c.conv.bias.is_some() && c.conv.padding == 0));
+        assert_eq!((enc.bns.len(), dec.bns.len(), enc.slope, dec.sigmoid), (4, 4, 0.2, false));
+        assert_eq!(params(&enc.convs, &enc.bns, &enc.dense), 3_411_968);
+        assert_eq!(params(&dec.convs, &dec.bns, &dec.dense), 3_412_801);
+
+        let cifar = NetConfig::named("toll-cifar", &[3, 32, 32]).unwrap();
+        assert_eq!(shapes(&cifar, 2), (vec![2, 64], vec![2, 3 * 32 * 32]));
+        let NetConfig::Layered(c) = &cifar else { panic!("a layered network") };
+        let (enc, dec) = (c.init_encoder(&mut rng, &dev), c.init_decoder(64, &mut rng, &dev));
+        let strides: Vec<usize> = enc.convs.iter().chain(&dec.convs).map(|c| c.stride).collect();
+        assert_eq!(strides, vec![1, 2, 1, 2, 1, 1, 1, 1, 2, 1, 2, 1, 1, 1]);
+        let biased: Vec<bool> = enc.convs.iter().chain(&dec.convs).map(|c| c.conv.bias.is_some()).collect();
+        assert_eq!(biased, [vec![false; 6], vec![true], vec![false; 6], vec![true]].concat());
+        let transposed: Vec<bool> = dec.convs.iter().map(|c| c.conv.transposed).collect();
+        assert_eq!(transposed, vec![true, true, true, true, true, false, false]);
+        assert!(enc.dense.is_none() && dec.dense.is_none() && dec.map_shape == [64, 1, 1] && enc.slope == 0.1);
+        assert_eq!(params(&enc.convs, &enc.bns, &enc.dense), 3_085_664);
+        assert_eq!(params(&dec.convs, &dec.bns, &dec.dense), 978_083);
+    }
+
+    /// The layer lists refuse what they cannot build, naming the key: a code size other than
+    /// the last map's, images the kernels do not fit, images the decoder does not give back,
+    /// and a width change.
+    #[test]
+    fn toll_networks_refuse_other_shapes() {
+        let mut cifar = NetConfig::named("toll-cifar", &[3, 32, 32]).unwrap();
+        assert!(cifar.code_is_fixed());
+        cifar.set_rep_dim(128);
+        let e = cifar.validate().unwrap_err().to_string();
+        assert!(e.contains("rep_dim") && e.contains("64"), "{e}");
+        let e = NetConfig::named("toll-cifar", &[3, 28, 28]).unwrap_err().to_string();
+        assert!(e.contains("input_shape") && e.contains("does not fit"), "{e}");
+        let e = NetConfig::named("toll-mnist", &[1, 29, 29]).unwrap_err().to_string();
+        assert!(e.contains("input_shape") && e.contains("reconstructs"), "{e}");
+        let mut mnist = NetConfig::named("toll-mnist", &[1, 28, 28]).unwrap();
+        assert!(!mnist.code_is_fixed());
+        mnist.set_rep_dim(256); // Fashion-MNIST's z
+        assert_eq!(shapes(&mnist, 1).0, vec![1, 256]);
+        assert!(mnist.set_widths(&[8, 16]).unwrap_err().to_string().contains("fixed layers"));
+    }
+
+    /// A strided, unpadded convolution and transposed convolution compute PyTorch's maps:
+    /// checked against direct loops (cross-correlation; the transposed one scatters
+    /// `x[ci, i, j] · w[ci, co, p, q]` to `(i·s + p, j·s + q)`).
+    #[test]
+    fn strided_layers_match_direct_loops() {
+        let dev = device();
+        for transposed in [false, true] {
+            let (c_in, c_out, k, s, side) = (3, 2, 3, 2, 7);
+            let mut rng = ChaCha8Rng::seed_from_u64(5);
+            let mut conv = Conv::new(c_in, c_out, k, true, transposed, &mut rng, &dev);
+            conv.padding = 0;
+            let layer = MapConv { conv, stride: s };
+            let x = seeded([2, c_in, side, side], 6, &dev);
+            let y = layer.forward(x.clone());
+            let out = if transposed { (side - 1) * s + k } else { (side - k) / s + 1 };
+            assert_eq!(y.dims(), [2, c_out, out, out]);
+            let (xv, wv, bv, yv) = (values(x), values(layer.conv.weight.val()), values(layer.conv.bias.as_ref().unwrap().val()), values(y));
+            let mut want = vec![0f64; 2 * c_out * out * out];
+            for n in 0..2 {
+                for co in 0..c_out {
+                    for v in &mut want[(n * c_out + co) * out * out..][..out * out] {
+                        *v = bv[co] as f64;
+                    }
+                }
+                for ci in 0..c_in {
+                    for co in 0..c_out {
+                        for p in 0..k {
+                            for q in 0..k {
+                                if transposed {
+                                    let w = wv[((ci * c_out + co) * k + p) * k + q] as f64;
+                                    for i in 0..side {
+                                        for j in 0..side {
+                                            want[((n * c_out + co) * out + i * s + p) * out + j * s + q] += xv[((n * c_in + ci) * side + i) * side + j] as f64 * w;
+                                        }
+                                    }
+                                } else {
+                                    let w = wv[((co * c_in + ci) * k + p) * k + q] as f64;
+                                    for i in 0..out {
+                                        for j in 0..out {
+                                            want[((n * c_out + co) * out + i) * out + j] += xv[((n * c_in + ci) * side + i * s + p) * side + j * s + q] as f64 * w;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            let worst = want.iter().zip(&yv).map(|(a, b)| (a - *b as f64).abs()).fold(0.0, f64::max);
+            assert!(worst < 1e-5, "transposed={transposed}: max difference {worst}");
         }
     }
 

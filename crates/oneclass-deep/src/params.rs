@@ -265,7 +265,7 @@ impl Hyper {
     /// The keys `method` reads, with a one-line description each (for `--help`).
     pub fn known_keys(method: Method) -> Vec<(&'static str, &'static str)> {
         let mut keys = vec![
-            ("net", "network: auto | mnist-lenet | fmnist-lenet | cifar10-lenet | ogae-mnist | mlp | patch-ae"),
+            ("net", "network: auto | mnist-lenet | fmnist-lenet | cifar10-lenet | ogae-mnist | mlp | patch-ae | toll-mnist | toll-cifar (seed 002 appendix B.1 / B.2; Toll's auto on 28×28 / 32×32 colour images)"),
             ("rep_dim", "representation (latent) size"),
             ("widths", "hidden widths, comma-separated: a conv network's channels (the decoder mirrors them) or an MLP's hidden layers"),
             ("bias", "bias terms in the network (true/false)"),

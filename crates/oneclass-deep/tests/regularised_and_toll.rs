@@ -274,3 +274,32 @@ fn variance_regulariser_prevents_the_collapse_of_a_bias_network() {
     assert!(r1 > 8.0 * p1, "regularised spread {r1} vs unregularised {p1}");
     assert!(vr >= 0.05 && vr > 100.0 * vp, "code variance {vr} (regularised) vs {vp}");
 }
+
+/// Toll's default image network is seed 002's appendix B.1 auto-encoder with the preset's z:
+/// a short fit on MNIST trains it (the training loss falls), records it in the model file, and
+/// reloads to bit-identical scores. With `net=toll-cifar`'s fixed 64-value code a VAE is
+/// refused by name. (A handful of iterations of 4 images: the network costs ≈ 64 ms per image.)
+#[test]
+fn toll_trains_the_papers_mnist_network_by_default() {
+    let d = mnist();
+    let h = hyper(Method::Toll, &[("preset", "mnist"), ("iterations", "6"), ("checkpoint_every", "2"), ("batch_size", "4"), ("lr", "1e-3")]);
+    assert_eq!(h.net, "auto");
+    let train = d.train_ones.subset(&(0..40).collect::<Vec<_>>());
+    let mut model = DeepModel::fit(Method::Toll, &h, FitData { train: &train, labels: None, val: None }, 1, DeviceKind::Cpu, &TrainOptions::default()).unwrap();
+    let oneclass_deep::NetConfig::Layered(net) = &model.meta.net else { panic!("the appendix B.1 network, got {:?}", model.meta.net) };
+    assert_eq!((net.encoder.len(), net.decoder.len(), net.rep_dim, net.dense_code, net.output_sigmoid), (5, 5, 128, true, false));
+    let losses: Vec<f64> = model.meta.history.iter().map(|r| r.train_loss).collect();
+    assert_eq!(losses.len(), 3);
+    assert!(losses[2] < losses[0], "training loss should fall: {losses:?}");
+    let few = d.test.subset(&[0, 1, 2, 3, 200, 201, 202, 203]);
+    let scores = model.score(&few).unwrap();
+    let path = tmp("toll-b1.json");
+    model.save(&path).unwrap();
+    let again = DeepModel::load(&path, DeviceKind::Cpu).unwrap();
+    let s2 = again.score(&few).unwrap();
+    assert!(scores.iter().zip(&s2).all(|(a, b)| a.to_bits() == b.to_bits()));
+
+    let vae = hyper(Method::Vae, &[("net", "toll-cifar")]);
+    let e = oneclass_deep::resolve_net(Method::Vae, &vae, &[3, 32, 32]).unwrap_err().to_string();
+    assert!(e.contains("toll-cifar") && e.contains("fixed"), "{e}");
+}

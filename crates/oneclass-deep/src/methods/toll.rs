@@ -125,19 +125,21 @@ pub fn preset(name: &str) -> Result<(usize, f64, usize, f64)> {
     })
 }
 
-/// Toll's default network for samples of `shape` (used for `net=auto`).
+/// Toll's default network for samples of `shape` (used for `net=auto`): seed 002's own.
 ///
-/// Tables: seed 002's Arrhythmia MLP exactly (appendix B.3: Linear 256 − BN − ReLU − Linear 128
-/// − BN − ReLU − Linear z, mirrored decoder with a linear output; PyTorch's bias, affine BN,
-/// ε 1e−5). Images: appendix B.1/B.2 use un-padded and strided 4×4 convolutions, which this
-/// engine's `ConvNetConfig` does not have; the closest it offers keeps the paper's first widths
-/// 64 → 128 (5×5 conv, BN, LeakyReLU 0.2, 2×2 pooling), bias, affine BN, z = 128, and the
-/// engine's mirrored decoder (nearest upsampling, sigmoid output: inputs in [0, 1]).
+/// Tables: the Arrhythmia MLP of appendix B.3 (Linear 256 − BN − ReLU − Linear 128 − BN − ReLU
+/// − Linear z, mirrored decoder with a linear output; PyTorch's bias, affine BN, ε 1e−5).
+/// 28×28 grayscale images: appendix B.1 (`toll-mnist`); 32×32 colour images: appendix B.2
+/// (`toll-cifar`). Other image sizes, for which the paper has no network: a conv auto-encoder
+/// with the paper's first widths 64 → 128 (5×5 conv, BN, LeakyReLU 0.2, 2×2 pooling), bias,
+/// affine BN, z = 128, and the engine's mirrored decoder (nearest upsampling, sigmoid output).
 pub fn default_net(shape: &[usize]) -> Result<NetConfig> {
     let cfg = match shape {
         [d] => NetConfig::Mlp(
             MlpNetConfig::new(*d, vec![256, 128], 16).with_bias(true).with_bn_affine(true).with_bn_eps(1e-5).with_leaky_slope(0.0).with_output_sigmoid(false),
         ),
+        [1, 28, 28] => NetConfig::named("toll-mnist", shape)?,
+        [3, 32, 32] => NetConfig::named("toll-cifar", shape)?,
         [c, h, w] => NetConfig::Conv(
             ConvNetConfig::new([*c, *h, *w], vec![64, 128], vec![], 128).with_bias(true).with_bn_affine(true).with_bn_eps(1e-5).with_leaky_slope(0.2),
         ),
