@@ -146,11 +146,16 @@ impl Conv {
         Self { weight, bias, padding: kernel / 2, transposed }
     }
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        self.forward_strided(x, 1)
+    }
+
+    /// `forward` with stride `s` (both axes).
+    pub fn forward_strided(&self, x: Tensor<4>, s: usize) -> Tensor<4> {
         let (w, b, p) = (self.weight.val(), self.bias.as_ref().map(|b| b.val()), self.padding);
         if self.transposed {
-            conv_transpose2d(x, w, b, ConvTransposeOptions::new([1, 1], [p, p], [0, 0], [1, 1], 1))
+            conv_transpose2d(x, w, b, ConvTransposeOptions::new([s, s], [p, p], [0, 0], [1, 1], 1))
         } else {
-            conv2d(x, w, b, ConvOptions::new([1, 1], [p, p], [1, 1], 1))
+            conv2d(x, w, b, ConvOptions::new([s, s], [p, p], [1, 1], 1))
         }
     }
 
@@ -834,12 +839,7 @@ pub struct MapConv {
 
 impl MapConv {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let (w, b, s) = (self.conv.weight.val(), self.conv.bias.as_ref().map(|b| b.val()), self.stride);
-        if self.conv.transposed {
-            conv_transpose2d(x, w, b, ConvTransposeOptions::new([s, s], [0, 0], [0, 0], [1, 1], 1))
-        } else {
-            conv2d(x, w, b, ConvOptions::new([s, s], [0, 0], [1, 1], 1))
-        }
+        self.conv.forward_strided(x, self.stride)
     }
 }
 
