@@ -324,27 +324,27 @@ pub fn labels_from_array(
         });
     }
     // Integer types are checked exactly, without a detour through f64.
-    if let (LabelRule::Binary, NpyData::I64(v)) = (rule, &a.data) {
-        return v
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| match x {
-                0 | 1 => Ok(x as u8),
-                _ => Err(bad_label(path, field, i, x.to_string(), rule)),
-            })
-            .collect();
+    match (rule, &a.data) {
+        (LabelRule::Binary, NpyData::I64(v)) => binary_integer_labels(path, field, v, rule),
+        (LabelRule::Binary, NpyData::U64(v)) => binary_integer_labels(path, field, v, rule),
+        _ => labels_from_f64(path, field, a.to_f64().into_iter(), rule),
     }
-    if let (LabelRule::Binary, NpyData::U64(v)) = (rule, &a.data) {
-        return v
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| match x {
-                0 | 1 => Ok(x as u8),
-                _ => Err(bad_label(path, field, i, x.to_string(), rule)),
-            })
-            .collect();
-    }
-    labels_from_f64(path, field, a.to_f64().into_iter(), rule)
+}
+
+fn binary_integer_labels<T: Copy + Into<i128>>(
+    path: &Path,
+    field: &str,
+    values: &[T],
+    rule: &LabelRule,
+) -> Result<Vec<u8>, DataError> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| match x.into() {
+            v @ (0 | 1) => Ok(v as u8),
+            v => Err(bad_label(path, field, i, v.to_string(), rule)),
+        })
+        .collect()
 }
 
 fn bad_label(path: &Path, field: &str, index: usize, value: String, rule: &LabelRule) -> DataError {

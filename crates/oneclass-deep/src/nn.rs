@@ -1,5 +1,6 @@
-//! Networks: LeNet-type convolutional auto-encoders (Deep SVDD / Deep SAD, OgAE), MLPs, seed 001's
-//! patch auto-encoder and seed 002's layer-list auto-encoders (`toll-mnist`, `toll-cifar`).
+//! Networks: LeNet-type convolutional auto-encoders (Deep SVDD / Deep SAD, OgAE), MLPs, and
+//! layer-list auto-encoders of unpadded, strided convolutions (seed 001's `patch-ae`, seed 002's
+//! `toll-mnist` and `toll-cifar`).
 //!
 //! Weights are drawn from a seeded ChaCha8 stream on the host (not from the backend's global
 //! generator), so the same seed gives the same initial network on every backend and in every
@@ -537,136 +538,6 @@ impl MlpDecoder {
     }
 }
 
-/// Seed 001's patch auto-encoder (appendix S-H2) for 2-D MRI patches: "valid" (unpadded)
-/// convolutions 5×5 → 3 channels, then 3×3 → 4, 12, 16, each followed by BatchNorm and GELU;
-/// the code is the flattened last map (16 × 5 × 5 = 400 values for 15 × 15 patches). The
-/// decoder mirrors it: transposed 3×3 → 12, 4, 3 (BatchNorm + GELU), transposed 5×5 → the input
-/// channels, sigmoid. No pooling and no dense layer: the code size follows from the layers.
-#[derive(Config, Debug)]
-pub struct PatchNetConfig {
-    /// Input shape `[channels, height, width]`.
-    pub input_shape: [usize; 3],
-    pub channels: Vec<usize>,
-    pub kernels: Vec<usize>,
-    #[config(default = true)]
-    pub bias: bool,
-    #[config(default = 1e-5)]
-    pub bn_eps: f64,
-    /// A `rep_dim` asked for by the user; it must equal the code size the layers give.
-    #[config(default = "None")]
-    pub requested_rep_dim: Option<usize>,
-}
-
-impl PatchNetConfig {
-    /// The S-H2 network (PyTorch defaults: biases, affine BatchNorm with ε = 1e-5).
-    pub fn seed001(input_shape: [usize; 3]) -> Self {
-        Self::new(input_shape, vec![3, 4, 12, 16], vec![5, 3, 3, 3])
-    }
-
-    /// Spatial size of the code map.
-    fn code_map(&self) -> Option<(usize, usize)> {
-        let shrink: usize = self.kernels.iter().map(|k| k.saturating_sub(1)).sum();
-        let (h, w) = (self.input_shape[1].checked_sub(shrink)?, self.input_shape[2].checked_sub(shrink)?);
-        (h > 0 && w > 0).then_some((h, w))
-    }
-
-    pub fn rep_dim(&self) -> usize {
-        self.code_map().map_or(0, |(h, w)| h * w * self.channels.last().copied().unwrap_or(0))
-    }
-
-    pub fn validate(&self) -> DeepResult<()> {
-        let [c, h, w] = self.input_shape;
-        if c == 0 || h == 0 || w == 0 {
-            return Err(invalid("input_shape", format!("{:?} has a zero", self.input_shape)));
-        }
-        if self.channels.is_empty() || self.channels.contains(&0) || self.kernels.len() != self.channels.len() || self.kernels.contains(&0) {
-            return Err(invalid("channels", "needs one positive channel count and one positive kernel size per layer"));
-        }
-        if self.code_map().is_none() {
-            return Err(invalid("input_shape", format!("{h}×{w} patches are too small for unpadded kernels {:?}", self.kernels)));
-        }
-        if let Some(r) = self.requested_rep_dim {
-            if r != self.rep_dim() {
-                return Err(invalid("rep_dim", format!("{r}: the patch-ae code size is fixed by its layers ({} for {h}×{w} inputs)", self.rep_dim())));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn init_encoder(&self, rng: &mut ChaCha8Rng, device: &Device) -> PatchConvEncoder {
-        let mut convs = Vec::new();
-        let mut bns = Vec::new();
-        let mut c_in = self.input_shape[0];
-        for (&c, &k) in self.channels.iter().zip(&self.kernels) {
-            let mut conv = Conv::new(c_in, c, k, self.bias, false, rng, device);
-            conv.padding = 0;
-            convs.push(conv);
-            bns.push(BatchNorm::new(c, self.bn_eps, true, device));
-            c_in = c;
-        }
-        PatchConvEncoder { convs, bns }
-    }
-
-    pub fn init_decoder(&self, rng: &mut ChaCha8Rng, device: &Device) -> PatchConvDecoder {
-        let (h, w) = self.code_map().expect("validated");
-        let n = self.channels.len();
-        let mut deconvs = Vec::new();
-        let mut bns = Vec::new();
-        // Mirror: layer i of the decoder undoes encoder layer n−1−i.
-        for i in (0..n).rev() {
-            let c_in = self.channels[i];
-            let c_out = if i == 0 { self.input_shape[0] } else { self.channels[i - 1] };
-            let mut deconv = Conv::new(c_in, c_out, self.kernels[i], self.bias, true, rng, device);
-            deconv.padding = 0;
-            deconvs.push(deconv);
-            if i > 0 {
-                bns.push(BatchNorm::new(c_out, self.bn_eps, true, device));
-            }
-        }
-        PatchConvDecoder { deconvs, bns, map_shape: [*self.channels.last().expect("validated"), h, w] }
-    }
-}
-
-#[derive(Module, Debug)]
-pub struct PatchConvEncoder {
-    pub convs: Vec<Conv>,
-    pub bns: Vec<BatchNorm>,
-}
-
-impl PatchConvEncoder {
-    /// `[batch, C, H, W]` → `[batch, rep_dim]`.
-    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = x;
-        for (conv, bn) in self.convs.iter().zip(&self.bns) {
-            x = gelu(bn.forward(conv.forward(x)));
-        }
-        let [b, c, h, w] = x.dims();
-        x.reshape([b, c * h * w])
-    }
-}
-
-#[derive(Module, Debug)]
-pub struct PatchConvDecoder {
-    pub deconvs: Vec<Conv>,
-    pub bns: Vec<BatchNorm>,
-    pub map_shape: [usize; 3],
-}
-
-impl PatchConvDecoder {
-    /// `[batch, rep_dim]` → `[batch, C, H, W]` in (0, 1).
-    pub fn forward(&self, z: Tensor<2>) -> Tensor<4> {
-        let [c, h, w] = self.map_shape;
-        let b = z.dims()[0];
-        let mut x = z.reshape([b, c, h, w]);
-        let last = self.deconvs.len() - 1;
-        for (i, deconv) in self.deconvs.iter().enumerate() {
-            x = deconv.forward(x);
-            x = if i < last { gelu(self.bns[i].forward(x)) } else { sigmoid(x) };
-        }
-        x
-    }
-}
-
 /// One layer of a `LayeredNetConfig` stack: an unpadded convolution, or transposed
 /// convolution, with its own stride and bias.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -697,12 +568,31 @@ impl MapLayer {
     }
 }
 
-/// The auto-encoders of seed 002, appendix B, written as layer lists: a stack of unpadded
-/// (transposed) convolutions with their own kernels and strides, each but the last followed by
-/// BatchNorm and LeakyReLU; then either Flatten → Linear(`rep_dim`) (`dense_code`) or the
-/// flattened map itself as the code. The decoder is its own stack from the encoder's last map
-/// shape (through Linear → Unflatten with `dense_code`), each layer but the last followed by
-/// BatchNorm and LeakyReLU; the reconstruction is linear unless `output_sigmoid`.
+/// The nonlinearity after the BatchNorm of a `LayeredNetConfig` layer.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activation {
+    /// LeakyReLU with this negative slope.
+    LeakyRelu(f64),
+    Gelu,
+}
+
+impl Activation {
+    fn apply(self, x: Tensor<4>) -> Tensor<4> {
+        match self {
+            Activation::LeakyRelu(slope) => leaky_relu(x, slope),
+            Activation::Gelu => gelu(x),
+        }
+    }
+}
+
+/// An auto-encoder written as layer lists: a stack of unpadded (transposed) convolutions with
+/// their own kernels and strides, each but the last followed by BatchNorm and the activation
+/// (the last too with `norm_code`); then either Flatten → Linear(`rep_dim`) (`dense_code`) or
+/// the flattened map itself as the code. The decoder is its own stack from the encoder's last
+/// map shape (through Linear → Unflatten with `dense_code`), each layer but the last followed
+/// by BatchNorm and the activation; the reconstruction is linear unless `output_sigmoid`.
+/// Seed 002's appendix B networks and seed 001's patch auto-encoder are presets.
 #[derive(Config, Debug)]
 pub struct LayeredNetConfig {
     /// Input shape `[channels, height, width]`.
@@ -714,7 +604,10 @@ pub struct LayeredNetConfig {
     /// must equal.
     pub dense_code: bool,
     pub rep_dim: usize,
-    pub leaky_slope: f64,
+    pub activation: Activation,
+    /// BatchNorm and the activation after the encoder's last layer too (an activated code).
+    #[config(default = false)]
+    pub norm_code: bool,
     #[config(default = 1e-5)]
     pub bn_eps: f64,
     #[config(default = false)]
@@ -732,7 +625,7 @@ impl LayeredNetConfig {
         let t = |ch, k, s| MapLayer::deconv(ch, k, s, true);
         let encoder = vec![c(64, 4, 1), c(128, 4, 1), c(256, 4, 2), c(512, 4, 1), c(64, 4, 1)];
         let decoder = vec![t(512, 4, 1), t(256, 4, 1), t(128, 4, 2), t(64, 4, 1), t(input_shape[0], 4, 1)];
-        Self::new(input_shape, encoder, decoder, true, 128, 0.2)
+        Self::new(input_shape, encoder, decoder, true, 128, Activation::LeakyRelu(0.2))
     }
 
     /// Seed 002, appendix B.2 (CIFAR-10, CIFAR-100): bias-free Conv(32, 5, 1) → Conv(64, 4, 2)
@@ -746,7 +639,22 @@ impl LayeredNetConfig {
         let t = |ch, k, s| MapLayer::deconv(ch, k, s, false);
         let encoder = vec![c(32, 5, 1), c(64, 4, 2), c(128, 4, 1), c(256, 4, 2), c(512, 4, 1), c(512, 1, 1), MapLayer::conv(64, 1, 1, true)];
         let decoder = vec![t(256, 4, 1), t(128, 4, 2), t(64, 4, 1), t(32, 4, 2), t(32, 5, 1), c(32, 1, 1), MapLayer::conv(input_shape[0], 1, 1, true)];
-        Self::new(input_shape, encoder, decoder, false, 64, 0.1)
+        Self::new(input_shape, encoder, decoder, false, 64, Activation::LeakyRelu(0.1))
+    }
+
+    /// Seed 001's patch auto-encoder (appendix S-H2) for 2-D MRI patches: unpadded
+    /// convolutions 5×5 → 3 channels, then 3×3 → 4, 12, 16, each followed by BatchNorm and GELU;
+    /// the code is the flattened last map (16 × 5 × 5 = 400 values for 15 × 15 patches). The
+    /// decoder mirrors it: transposed 3×3 → 12, 4, 3 (BatchNorm + GELU), transposed 5×5 → the
+    /// input channels, sigmoid. PyTorch's defaults (biases, affine BN, ε 1e-5).
+    pub fn seed001_patch(input_shape: [usize; 3]) -> Self {
+        let c = |ch, k| MapLayer::conv(ch, k, 1, true);
+        let t = |ch, k| MapLayer::deconv(ch, k, 1, true);
+        let encoder = vec![c(3, 5), c(4, 3), c(12, 3), c(16, 3)];
+        let decoder = vec![t(12, 3), t(4, 3), t(3, 3), t(input_shape[0], 5)];
+        // The code size follows from the layers; 0 where they do not fit (`validate` says so).
+        let rep_dim = Self::shapes(input_shape, &encoder).ok().and_then(|s| s.last().map(|m| m.iter().product())).unwrap_or(0);
+        Self::new(input_shape, encoder, decoder, false, rep_dim, Activation::Gelu).with_norm_code(true).with_output_sigmoid(true)
     }
 
     /// Shapes `[c, h, w]` after each layer of `layers` from `start`, or the first layer that
@@ -796,7 +704,9 @@ impl LayeredNetConfig {
         Ok(())
     }
 
-    fn init_stack(&self, start_channels: usize, layers: &[MapLayer], rng: &mut ChaCha8Rng, device: &Device) -> (Vec<MapConv>, Vec<BatchNorm>) {
+    /// The layers of a stack, and a BatchNorm after each but the last (the last too with
+    /// `norm_last`).
+    fn init_stack(&self, start_channels: usize, layers: &[MapLayer], norm_last: bool, rng: &mut ChaCha8Rng, device: &Device) -> (Vec<MapConv>, Vec<BatchNorm>) {
         let mut convs = Vec::new();
         let mut bns = Vec::new();
         let mut c_in = start_channels;
@@ -804,7 +714,7 @@ impl LayeredNetConfig {
             let mut conv = Conv::new(c_in, l.channels, l.kernel, l.bias, l.transposed, rng, device);
             conv.padding = 0;
             convs.push(MapConv { conv, stride: l.stride });
-            if i + 1 < layers.len() {
+            if i + 1 < layers.len() || norm_last {
                 bns.push(BatchNorm::new(l.channels, self.bn_eps, true, device));
             }
             c_in = l.channels;
@@ -813,10 +723,10 @@ impl LayeredNetConfig {
     }
 
     pub fn init_encoder(&self, rng: &mut ChaCha8Rng, device: &Device) -> LayeredEncoder {
-        let (convs, bns) = self.init_stack(self.input_shape[0], &self.encoder, rng, device);
+        let (convs, bns) = self.init_stack(self.input_shape[0], &self.encoder, self.norm_code, rng, device);
         let flat = self.code_map().expect("validated").iter().product();
         let dense = self.dense_code.then(|| Dense::new(flat, self.rep_dim, true, rng, device));
-        LayeredEncoder { convs, bns, dense, slope: self.leaky_slope }
+        LayeredEncoder { convs, bns, dense, activation: self.activation }
     }
 
     /// Decoder from a `latent_dim`-vector (through the Linear layer with `dense_code`; without
@@ -825,8 +735,8 @@ impl LayeredNetConfig {
     pub fn init_decoder(&self, latent_dim: usize, rng: &mut ChaCha8Rng, device: &Device) -> LayeredDecoder {
         let map_shape = self.code_map().expect("validated");
         let dense = self.dense_code.then(|| Dense::new(latent_dim, map_shape.iter().product(), true, rng, device));
-        let (convs, bns) = self.init_stack(map_shape[0], &self.decoder, rng, device);
-        LayeredDecoder { dense, map_shape, convs, bns, slope: self.leaky_slope, sigmoid: self.output_sigmoid }
+        let (convs, bns) = self.init_stack(map_shape[0], &self.decoder, false, rng, device);
+        LayeredDecoder { dense, map_shape, convs, bns, activation: self.activation, sigmoid: self.output_sigmoid }
     }
 }
 
@@ -843,13 +753,13 @@ impl MapConv {
     }
 }
 
-/// `layers` in order, BatchNorm and LeakyReLU after each but the last.
-fn run_stack(layers: &[MapConv], bns: &[BatchNorm], slope: f64, x: Tensor<4>) -> Tensor<4> {
+/// `layers` in order, each with its BatchNorm (where it has one) and `activation`.
+fn run_stack(layers: &[MapConv], bns: &[BatchNorm], activation: Activation, x: Tensor<4>) -> Tensor<4> {
     let mut x = x;
     for (i, layer) in layers.iter().enumerate() {
         x = layer.forward(x);
         if let Some(bn) = bns.get(i) {
-            x = leaky_relu(bn.forward(x), slope);
+            x = activation.apply(bn.forward(x));
         }
     }
     x
@@ -860,13 +770,14 @@ pub struct LayeredEncoder {
     pub convs: Vec<MapConv>,
     pub bns: Vec<BatchNorm>,
     pub dense: Option<Dense>,
-    pub slope: f64,
+    #[module(skip)]
+    pub activation: Activation,
 }
 
 impl LayeredEncoder {
     /// `[batch, C, H, W]` → `[batch, rep_dim]`.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = run_stack(&self.convs, &self.bns, self.slope, x);
+        let x = run_stack(&self.convs, &self.bns, self.activation, x);
         let [b, c, h, w] = x.dims();
         let z = x.reshape([b, c * h * w]);
         match &self.dense {
@@ -882,7 +793,8 @@ pub struct LayeredDecoder {
     pub map_shape: [usize; 3],
     pub convs: Vec<MapConv>,
     pub bns: Vec<BatchNorm>,
-    pub slope: f64,
+    #[module(skip)]
+    pub activation: Activation,
     pub sigmoid: bool,
 }
 
@@ -895,7 +807,7 @@ impl LayeredDecoder {
         };
         let [c, h, w] = self.map_shape;
         let b = z.dims()[0];
-        let x = run_stack(&self.convs, &self.bns, self.slope, z.reshape([b, c, h, w]));
+        let x = run_stack(&self.convs, &self.bns, self.activation, z.reshape([b, c, h, w]));
         if self.sigmoid {
             sigmoid(x)
         } else {
@@ -910,7 +822,6 @@ impl LayeredDecoder {
 pub enum NetConfig {
     Conv(ConvNetConfig),
     Mlp(MlpNetConfig),
-    Patch(PatchNetConfig),
     Layered(LayeredNetConfig),
 }
 
@@ -955,7 +866,7 @@ impl NetConfig {
             "fmnist-lenet" => NetConfig::Conv(ConvNetConfig::fmnist_lenet(image(sample_shape)?)),
             "cifar10-lenet" => NetConfig::Conv(ConvNetConfig::cifar10_lenet(image(sample_shape)?)),
             "ogae-mnist" => NetConfig::Conv(ConvNetConfig::ogae_mnist(image(sample_shape)?)),
-            "patch-ae" => NetConfig::Patch(PatchNetConfig::seed001(image(sample_shape)?)),
+            "patch-ae" => NetConfig::Layered(LayeredNetConfig::seed001_patch(image(sample_shape)?)),
             "toll-mnist" => NetConfig::Layered(LayeredNetConfig::seed002_mnist(image(sample_shape)?)),
             "toll-cifar" => NetConfig::Layered(LayeredNetConfig::seed002_cifar(image(sample_shape)?)),
             "mlp" => match sample_shape {
@@ -983,7 +894,6 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.validate(),
             NetConfig::Mlp(m) => m.validate(),
-            NetConfig::Patch(p) => p.validate(),
             NetConfig::Layered(l) => l.validate(),
         }
     }
@@ -992,7 +902,6 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.rep_dim,
             NetConfig::Mlp(m) => m.rep_dim,
-            NetConfig::Patch(p) => p.rep_dim(),
             NetConfig::Layered(l) => l.rep_dim,
         }
     }
@@ -1001,7 +910,6 @@ impl NetConfig {
     /// a decoder cannot take a latent of another size.
     pub fn code_is_fixed(&self) -> bool {
         match self {
-            NetConfig::Patch(_) => true,
             NetConfig::Layered(l) => !l.dense_code,
             NetConfig::Conv(_) | NetConfig::Mlp(_) => false,
         }
@@ -1011,7 +919,6 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.rep_dim = d,
             NetConfig::Mlp(m) => m.rep_dim = d,
-            NetConfig::Patch(p) => p.requested_rep_dim = Some(d),
             NetConfig::Layered(l) => l.rep_dim = d,
         }
     }
@@ -1025,7 +932,7 @@ impl NetConfig {
                 c.decoder_channels = None;
             }
             NetConfig::Mlp(m) => m.hidden = widths.to_vec(),
-            NetConfig::Patch(_) | NetConfig::Layered(_) => return Err(invalid("widths", "patch-ae, toll-mnist and toll-cifar have fixed layers; widths applies to conv and mlp networks")),
+            NetConfig::Layered(_) => return Err(invalid("widths", "patch-ae, toll-mnist and toll-cifar have fixed layers; widths applies to conv and mlp networks")),
         }
         // Name the key the user set, with the network's own reason.
         self.validate().map_err(|e| match e {
@@ -1035,14 +942,12 @@ impl NetConfig {
     }
 
     /// Sigmoid (`true`, for pixels or features in [0, 1]) or linear (`false`, for z-scored
-    /// inputs) reconstruction; patch-ae's decoder always ends in a sigmoid.
+    /// inputs) reconstruction.
     pub fn set_output_sigmoid(&mut self, on: bool) -> DeepResult<()> {
         match self {
             NetConfig::Conv(c) => c.output_sigmoid = Some(on),
             NetConfig::Mlp(m) => m.output_sigmoid = on,
             NetConfig::Layered(l) => l.output_sigmoid = on,
-            NetConfig::Patch(_) if on => {}
-            NetConfig::Patch(_) => return Err(invalid("output", "patch-ae's decoder always ends in a sigmoid; output=linear applies to conv and mlp networks")),
         }
         Ok(())
     }
@@ -1051,7 +956,6 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.bias = bias,
             NetConfig::Mlp(m) => m.bias = bias,
-            NetConfig::Patch(p) => p.bias = bias,
             NetConfig::Layered(l) => l.encoder.iter_mut().chain(l.decoder.iter_mut()).for_each(|layer| layer.bias = bias),
         }
     }
@@ -1061,7 +965,6 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => c.input_shape.to_vec(),
             NetConfig::Mlp(m) => vec![m.input_dim],
-            NetConfig::Patch(p) => p.input_shape.to_vec(),
             NetConfig::Layered(l) => l.input_shape.to_vec(),
         }
     }
@@ -1070,7 +973,6 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => Encoder::Conv(c.init_encoder(rng, device)),
             NetConfig::Mlp(m) => Encoder::Mlp(m.init_encoder(rng, device)),
-            NetConfig::Patch(p) => Encoder::Patch(p.init_encoder(rng, device)),
             NetConfig::Layered(l) => Encoder::Layered(l.init_encoder(rng, device)),
         }
     }
@@ -1079,8 +981,6 @@ impl NetConfig {
         match self {
             NetConfig::Conv(c) => Decoder::Conv(c.init_decoder(latent_dim, rng, device)),
             NetConfig::Mlp(m) => Decoder::Mlp(m.init_decoder(latent_dim, rng, device)),
-            // The code size is fixed by the layers (a VAE's latent size cannot differ from it).
-            NetConfig::Patch(p) => Decoder::Patch(p.init_decoder(rng, device)),
             NetConfig::Layered(l) => Decoder::Layered(l.init_decoder(latent_dim, rng, device)),
         }
     }
@@ -1091,7 +991,6 @@ impl NetConfig {
 pub enum Encoder {
     Conv(ConvEncoder),
     Mlp(MlpEncoder),
-    Patch(PatchConvEncoder),
     Layered(LayeredEncoder),
 }
 
@@ -1104,7 +1003,6 @@ impl Encoder {
         match self {
             Encoder::Conv(e) => e.forward(image(x)),
             Encoder::Mlp(e) => e.forward(x),
-            Encoder::Patch(e) => e.forward(image(x)),
             Encoder::Layered(e) => e.forward(image(x)),
         }
     }
@@ -1115,7 +1013,6 @@ impl Encoder {
 pub enum Decoder {
     Conv(ConvDecoder),
     Mlp(MlpDecoder),
-    Patch(PatchConvDecoder),
     Layered(LayeredDecoder),
 }
 
@@ -1128,7 +1025,6 @@ impl Decoder {
         match self {
             Decoder::Conv(d) => flat(d.forward(z)),
             Decoder::Mlp(d) => d.forward(z),
-            Decoder::Patch(d) => flat(d.forward(z)),
             Decoder::Layered(d) => flat(d.forward(z)),
         }
     }
@@ -1221,19 +1117,26 @@ mod tests {
     fn patch_ae_layers_match_the_seed() {
         let cfg = NetConfig::named("patch-ae", &[1, 15, 15]).unwrap();
         assert_eq!(shapes(&cfg, 2), (vec![2, 400], vec![2, 225]));
-        let NetConfig::Patch(p) = cfg else { panic!() };
+        assert!(cfg.code_is_fixed());
+        let NetConfig::Layered(p) = cfg else { panic!() };
+        assert_eq!((p.activation, p.norm_code, p.output_sigmoid), (Activation::Gelu, true, true));
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let enc = p.init_encoder(&mut rng, &device());
-        let dims: Vec<[usize; 4]> = enc.convs.iter().map(|c| c.weight.dims()).collect();
+        let dims: Vec<[usize; 4]> = enc.convs.iter().map(|c| c.conv.weight.dims()).collect();
         assert_eq!(dims, vec![[3, 1, 5, 5], [4, 3, 3, 3], [12, 4, 3, 3], [16, 12, 3, 3]]);
-        let dec = p.init_decoder(&mut rng, &device());
-        let dims: Vec<[usize; 4]> = dec.deconvs.iter().map(|c| c.weight.dims()).collect();
+        // The code is an activated map: every encoder layer has its BatchNorm, the last included.
+        assert_eq!(enc.bns.len(), 4);
+        assert!(enc.dense.is_none() && enc.convs.iter().all(|c| c.stride == 1 && c.conv.bias.is_some() && !c.conv.transposed));
+        let dec = p.init_decoder(400, &mut rng, &device());
+        let dims: Vec<[usize; 4]> = dec.convs.iter().map(|c| c.conv.weight.dims()).collect();
         assert_eq!(dims, vec![[16, 12, 3, 3], [12, 4, 3, 3], [4, 3, 3, 3], [3, 1, 5, 5]]);
+        assert!(dec.convs.iter().all(|c| c.conv.transposed));
         assert_eq!(dec.bns.len(), 3);
         let mut wrong = NetConfig::named("patch-ae", &[1, 15, 15]).unwrap();
         wrong.set_rep_dim(32);
         assert!(wrong.validate().is_err());
-        assert!(NetConfig::named("patch-ae", &[1, 7, 7]).is_err());
+        let err = NetConfig::named("patch-ae", &[1, 7, 7]).unwrap_err().to_string();
+        assert!(err.contains("input_shape") && err.contains("does not fit"), "{err}");
     }
 
     /// `widths` resizes the hidden layers; the decoder mirrors new conv channels.
@@ -1271,7 +1174,7 @@ mod tests {
             let mut rng = ChaCha8Rng::seed_from_u64(7);
             let dec = c.init_decoder(32, &mut rng, &dev);
             let z: Vec<f32> = (0..4 * 32).map(|i| ((i * 37 % 23) as f32 - 11.0) / 3.0).collect();
-            dec.forward(Tensor::from_data(TensorData::new(z, [4, 32]), &dev)).into_data().to_vec::<f32>().unwrap()
+            dec.forward(Tensor::from_data(TensorData::new(z, [4, 32]), &dev)).into_data().try_to_vec::<f32>().unwrap()
         };
         let (with_sigmoid, linear) = (decode(true), decode(false));
         assert_eq!(with_sigmoid.len(), 4 * 28 * 28);
@@ -1282,8 +1185,10 @@ mod tests {
         let mut mlp = NetConfig::named("mlp", &[21]).unwrap();
         mlp.set_output_sigmoid(false).unwrap();
         assert!(matches!(&mlp, NetConfig::Mlp(m) if !m.output_sigmoid));
-        let err = NetConfig::named("patch-ae", &[1, 15, 15]).unwrap().set_output_sigmoid(false).unwrap_err().to_string();
-        assert!(err.contains("output") && err.contains("patch-ae"), "{err}");
+        let mut patch = NetConfig::named("patch-ae", &[1, 15, 15]).unwrap();
+        assert!(matches!(&patch, NetConfig::Layered(l) if l.output_sigmoid));
+        patch.set_output_sigmoid(false).unwrap();
+        assert!(matches!(&patch, NetConfig::Layered(l) if !l.output_sigmoid));
     }
 
     #[test]
@@ -1384,7 +1289,7 @@ mod tests {
         assert_eq!(dims(&dec.convs), vec![([64, 512, 4, 4], 1), ([512, 256, 4, 4], 1), ([256, 128, 4, 4], 2), ([128, 64, 4, 4], 1), ([64, 1, 4, 4], 1)]);
         assert_eq!((dec.map_shape, dec.dense.as_ref().unwrap().weight.dims()), ([64, 4, 4], [128, 1024]));
         assert!(enc.convs.iter().chain(&dec.convs).all(|c| c.conv.bias.is_some() && c.conv.padding == 0));
-        assert_eq!((enc.bns.len(), dec.bns.len(), enc.slope, dec.sigmoid), (4, 4, 0.2, false));
+        assert_eq!((enc.bns.len(), dec.bns.len(), enc.activation, dec.sigmoid), (4, 4, Activation::LeakyRelu(0.2), false));
         assert_eq!(params(&enc.convs, &enc.bns, &enc.dense), 3_411_968);
         assert_eq!(params(&dec.convs, &dec.bns, &dec.dense), 3_412_801);
 
@@ -1398,7 +1303,7 @@ mod tests {
         assert_eq!(biased, [vec![false; 6], vec![true], vec![false; 6], vec![true]].concat());
         let transposed: Vec<bool> = dec.convs.iter().map(|c| c.conv.transposed).collect();
         assert_eq!(transposed, vec![true, true, true, true, true, false, false]);
-        assert!(enc.dense.is_none() && dec.dense.is_none() && dec.map_shape == [64, 1, 1] && enc.slope == 0.1);
+        assert!(enc.dense.is_none() && dec.dense.is_none() && dec.map_shape == [64, 1, 1] && enc.activation == Activation::LeakyRelu(0.1));
         assert_eq!(params(&enc.convs, &enc.bns, &enc.dense), 3_085_664);
         assert_eq!(params(&dec.convs, &dec.bns, &dec.dense), 978_083);
     }
