@@ -3,9 +3,5 @@
 # into a local venv (.venv-bench) on first use. Usage: scripts/bench_ocsvm.sh [--sizes 2000,20000 ...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release -q -p oneclass-cli
-if [ ! -x .venv-bench/bin/python ]; then
-  python3 -m venv .venv-bench
-  .venv-bench/bin/pip install -q "scikit-learn==1.9.*" numpy
-fi
+source scripts/bench_venv.sh
 .venv-bench/bin/python scripts/bench_ocsvm.py --oneclass "${CARGO_TARGET_DIR:-target}/release/oneclass" "$@"

@@ -347,8 +347,9 @@ pub fn run(method: &str, a: DeepArgs) -> Result<()> {
     Ok(())
 }
 
-/// Scores the rows of `x` (flattened samples) with a deep model, applying its preprocessing.
-pub fn score(model: &DeepModel, x: &Array2<f64>) -> Result<Vec<f64>> {
+/// The rows of `x` (flattened samples) as network inputs of a deep model, after its
+/// preprocessing.
+fn model_inputs(model: &DeepModel, x: &Array2<f64>) -> Result<Samples> {
     let shape = &model.meta.input_shape;
     let d: usize = shape.iter().product();
     if x.ncols() != d {
@@ -359,5 +360,16 @@ pub fn score(model: &DeepModel, x: &Array2<f64>) -> Result<Vec<f64>> {
         let pre: Preprocessing = serde_json::from_value(p.clone()).context("model field \"preprocessing\"")?;
         samples = pre.apply(&samples)?;
     }
-    Ok(model.score(&samples)?)
+    Ok(samples)
+}
+
+/// Scores the rows of `x` (flattened samples) with a deep model, applying its preprocessing.
+pub fn score(model: &DeepModel, x: &Array2<f64>) -> Result<Vec<f64>> {
+    Ok(model.score(&model_inputs(model, x)?)?)
+}
+
+/// The encoder's codes of the rows of `x` (n × code width, row-major), after the model's
+/// preprocessing.
+pub fn codes(model: &DeepModel, x: &Array2<f64>) -> Result<Vec<f64>> {
+    Ok(model.codes(&model_inputs(model, x)?))
 }

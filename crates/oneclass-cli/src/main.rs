@@ -40,6 +40,8 @@ enum Command {
     Fit(fit::FitArgs),
     /// Score rows with a model file: one anomaly score per row (higher = more anomalous).
     Score(score::ScoreArgs),
+    /// The codes of a deep model's encoder, one row per input row (.npy).
+    Embed(score::EmbedArgs),
     /// Evaluate anomaly scores against 0/1 labels (1 = anomaly); prints JSON.
     Eval(eval::EvalArgs),
     /// Fit, score and evaluate a one-class SVM on a built-in real dataset (ODDS thyroid).
@@ -57,6 +59,7 @@ fn main() {
     let result = match cli.command {
         Command::Fit(a) => fit::run(a),
         Command::Score(a) => score::run(a),
+        Command::Embed(a) => score::embed(a),
         Command::Eval(a) => eval::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Data(c) => cmd_data::run(c),

@@ -225,3 +225,40 @@ fn non_finite_training_values_are_refused_by_deep_fit() {
         assert!(!model.exists());
     }
 }
+
+/// `oneclass embed` writes the codes the model's own latent OCSVM sees: an exact OCSVM fitted
+/// by `fit ocsvm` on the embedded training rows scores the embedded test rows as the AE model
+/// with `score=ocsvm` does. Shallow models and other output formats are refused.
+#[test]
+fn embed_gives_the_codes_of_the_latent_ocsvm() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    oneclass_data::write_npy(Path::new(&path("train.npy")), &NpyArray::from_f32(vec![200, 1, 28, 28], digits(Split::Train, 1, 200)).unwrap()).unwrap();
+    let mut t = digits(Split::Test, 1, 40);
+    t.extend(digits(Split::Test, 0, 40));
+    oneclass_data::write_npy(Path::new(&path("test.npy")), &NpyArray::from_f32(vec![80, 1, 28, 28], t).unwrap()).unwrap();
+    let mut fit = vec!["fit", "ae", "--quiet", "--seed", "2"];
+    for s in ["epochs=1", "batch_size=50", "score=ocsvm", "ocsvm_nu=0.1"] {
+        fit.extend(["--set", s]);
+    }
+    let (train, test, ae, codes_train, codes_test) = (path("train.npy"), path("test.npy"), path("ae.json"), path("z_train.npy"), path("z_test.npy"));
+    fit.extend(["--train", &train, "--model", &ae]);
+    ok(&oneclass(&fit));
+    ok(&oneclass(&["embed", "--model", &ae, "--input", &train, "--output", &codes_train]));
+    ok(&oneclass(&["embed", "--model", &ae, "--input", &test, "--output", &codes_test]));
+    let z = read_npy(Path::new(&codes_test)).unwrap();
+    assert_eq!(z.shape, vec![80, 32]);
+    let (latent, ae_scores, latent_scores) = (path("latent.json"), path("ae_scores.npy"), path("latent_scores.npy"));
+    ok(&oneclass(&["fit", "ocsvm", "--train", &codes_train, "--nu", "0.1", "--gamma", "scale", "--model", &latent]));
+    ok(&oneclass(&["score", "--model", &latent, "--input", &codes_test, "--output", &latent_scores]));
+    ok(&oneclass(&["score", "--model", &ae, "--input", &test, "--output", &ae_scores]));
+    let (a, b) = (read_npy(Path::new(&ae_scores)).unwrap().to_f64(), read_npy(Path::new(&latent_scores)).unwrap().to_f64());
+    for (x, y) in a.iter().zip(&b) {
+        assert!((x - y).abs() <= 1e-9 * x.abs().max(1.0), "AE latent OCSVM {x} vs OCSVM on embedded codes {y}");
+    }
+    let o = oneclass(&["embed", "--model", &latent, "--input", &codes_test, "--output", &path("zz.npy")]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("deep model"), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = oneclass(&["embed", "--model", &ae, "--input", &test, "--output", &path("z.csv")]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains(".npy"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!tmp.path().join("z.csv").exists());
+}

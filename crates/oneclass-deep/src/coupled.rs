@@ -111,6 +111,8 @@ pub struct CoupledHyper {
     /// OgAE: the expander's gradient also flows through α*, ρ* (false = kernel only, the S-B
     /// variant).
     pub through_solution: bool,
+    /// OgAE: number M of minibatch OCSVMs whose mean decision is the `ocsvm-batches` score.
+    pub ocsvm_batches: usize,
     /// DSPSVDD: weight γ of the SVDD term (loss = MSE + γ·mean‖z − c‖²).
     pub svdd_gamma: f64,
     /// DVAESVDD: weight α of the SVDD term (loss = MSE + β·KL + α·mean‖μ − μ̄_batch‖²).
@@ -129,6 +131,8 @@ impl Default for CoupledHyper {
             jitter: 1e-8,
             hinge_scale: "libsvm".into(),
             through_solution: true,
+            // The reference code's experiment-1 model averages its last 10 minibatch OCSVMs.
+            ocsvm_batches: 10,
             // The reference codes weigh 0.1·reconstruction + SVDD; Adam being invariant to the
             // loss scale, MSE + 10·SVDD trains the same way.
             svdd_gamma: 10.0,
@@ -138,7 +142,7 @@ impl Default for CoupledHyper {
 }
 
 impl CoupledHyper {
-    pub(crate) const OGAE_KEYS: [(&'static str, &'static str); 9] = [
+    pub(crate) const OGAE_KEYS: [(&'static str, &'static str); 10] = [
         ("lambda", "weight λ of the OCSVM hinge term"),
         ("schedule", "β₁/β₂ schedule: expander | compactor | both | none | expand-then-both:E | EPOCH:B1,B2;…"),
         ("svm_fraction", "share of each batch solving the OCSVM (z_svm); the rest is z_L"),
@@ -148,6 +152,7 @@ impl CoupledHyper {
         ("jitter", "diagonal jitter of the minibatch kernel matrix"),
         ("hinge_scale", "libsvm (reference: λ·(1/ν)·Σ ReLU(−νn·f)) | schoelkopf (λ·Σ ReLU(−f))"),
         ("through_solution", "expander gradient through α*, ρ* too (false: kernel only)"),
+        ("ocsvm_batches", "M of score=ocsvm-batches: minibatch OCSVMs on the final training codes whose decisions are averaged"),
     ];
 
     /// Applies a key this struct owns; `Ok(false)` when the key is not one of them.
@@ -189,6 +194,9 @@ impl CoupledHyper {
                 self.hinge_scale = v.to_string();
             }
             "through_solution" => self.through_solution = boolean(v)?,
+            "ocsvm_batches" => {
+                self.ocsvm_batches = v.parse::<usize>().ok().filter(|m| *m >= 1).ok_or_else(|| format!("`{v}` is not a whole number ≥ 1"))?
+            }
             "svdd_gamma" => self.svdd_gamma = num(v)?,
             "svdd_alpha" => self.svdd_alpha = num(v)?,
             _ => return Ok(false),
@@ -292,6 +300,46 @@ pub struct OgaeInfo {
     /// Standardisation applied to the codes before the final OCSVM (when `standardize`).
     pub scaler: Option<LatentScaler>,
     pub epochs: Vec<OgaeEpochLog>,
+    /// The minibatch OCSVMs of the `ocsvm-batches` score (empty in models written before it).
+    #[serde(default)]
+    pub batch_ocsvms: Vec<BatchOcsvm>,
+}
+
+/// One minibatch OCSVM kept for scoring: the decision, in the libsvm scale, is
+/// Σⱼ coefⱼ k(svⱼ, z̃) − ρ with z̃ the code standardised by the statistics of the batch it
+/// was solved on (the reference's rule for new samples).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BatchOcsvm {
+    /// Per-feature mean and standard deviation of the batch (`None`: no standardisation).
+    pub standardization: Option<LatentScaler>,
+    /// Support vectors (kernel inputs, row-major |SV| × d).
+    pub support: Vec<f64>,
+    /// νn·α of the support vectors.
+    pub coef: Vec<f64>,
+    /// νn·ρ.
+    pub rho: f64,
+    /// γ of the rbf kernel; `None` for the linear kernel.
+    pub gamma: Option<f64>,
+}
+
+impl BatchOcsvm {
+    /// Decision values (libsvm scale; negative outside the support) of the raw codes `z`.
+    pub fn decision(&self, z: &[f64], d: usize) -> Vec<f64> {
+        let mut row = vec![0.0; d];
+        z.chunks(d)
+            .map(|raw| {
+                row.copy_from_slice(raw);
+                if let Some(s) = &self.standardization {
+                    s.apply(&mut row);
+                }
+                let k = |sv: &[f64]| match self.gamma {
+                    Some(g) => (-g * sv.iter().zip(&row).map(|(a, b)| (a - b) * (a - b)).sum::<f64>()).exp(),
+                    None => sv.iter().zip(&row).map(|(a, b)| a * b).sum::<f64>(),
+                };
+                self.support.chunks(d).zip(&self.coef).map(|(sv, c)| c * k(sv)).sum::<f64>() - self.rho
+            })
+            .collect()
+    }
 }
 
 /// Time per training step (forward, loss, backward, Adam update) of OgAE and of the plain AE

@@ -29,7 +29,7 @@ pub mod params;
 mod progress;
 pub mod train;
 
-pub use coupled::{ogae_step_overhead, CoupledHyper, LatentScaler, OgaeEpochLog, OgaeInfo, Schedule, ScheduleStep, StepOverhead};
+pub use coupled::{ogae_step_overhead, BatchOcsvm, CoupledHyper, LatentScaler, OgaeEpochLog, OgaeInfo, Schedule, ScheduleStep, StepOverhead};
 pub use data::{Samples, SemiLabel};
 pub use error::{DeepError, Result};
 pub use model::{fnv64, resolve_net, weights_path, DeepModel, DeviceKind, FitData, ModelMeta};

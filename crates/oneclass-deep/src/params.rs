@@ -74,6 +74,9 @@ pub enum AeScore {
     Recon,
     /// Exact OCSVM fitted on the training latents (decoupled baseline); score = −decision.
     Ocsvm,
+    /// OgAE only: −(mean decision of M minibatch OCSVMs solved on the final training codes),
+    /// the reference code's scoring rule ("mean of the last M OC-SVMs").
+    OcsvmBatches,
 }
 
 /// Every hyper-parameter. Unused ones are ignored by a method (`known_keys` lists what it uses).
@@ -330,7 +333,7 @@ impl Hyper {
             Method::Ogae => {
                 keys.extend([
                     ("nu", "ν of the minibatch OCSVM"),
-                    ("score", "ocsvm (−decision of the final OCSVM on the training codes) | recon"),
+                    ("score", "ocsvm (−decision of the final OCSVM on the training codes) | ocsvm-batches (−mean decision of ocsvm_batches minibatch OCSVMs, the reference's rule) | recon"),
                     ("ocsvm_nu", "ν of the final OCSVM"),
                     ("ocsvm_gamma", "γ of the final OCSVM: scale | auto | number"),
                 ]);
@@ -436,6 +439,8 @@ impl Hyper {
                 self.score = match value.trim() {
                     "recon" => AeScore::Recon,
                     "ocsvm" => AeScore::Ocsvm,
+                    "ocsvm-batches" if method == Method::Ogae => AeScore::OcsvmBatches,
+                    v if method == Method::Ogae => return Err(invalid(key, format!("`{v}`: expected recon, ocsvm or ocsvm-batches"))),
                     v => return Err(invalid(key, format!("`{v}`: expected recon or ocsvm"))),
                 }
             }
@@ -491,6 +496,9 @@ impl Hyper {
         crate::methods::regularizers::parse_reg_weight(&self.reg_weight)?;
         if matches!(method, Method::Ogae | Method::Dspsvdd | Method::Dvaesvdd) {
             self.coupled.check().map_err(|(k, r)| invalid(k, r))?;
+        }
+        if self.score == AeScore::OcsvmBatches && method != Method::Ogae {
+            return Err(invalid("score", "ocsvm-batches is an ogae score"));
         }
         if method == Method::Sae && self.batch_size < 2 {
             return Err(invalid("batch_size", "the Siamese AE splits each batch in halves: needs ≥ 2"));

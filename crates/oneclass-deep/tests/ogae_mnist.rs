@@ -54,6 +54,23 @@ fn ogae_trains_logs_and_reloads_bit_identically() {
     assert_eq!(model.meta.hyper.score, AeScore::Ocsvm);
 }
 
+/// `score=ocsvm-batches`: M minibatch OCSVMs of z_svm's size stored with the model, scores
+/// finite and identical after reloading, and not those of the final OCSVM.
+#[test]
+fn ogae_batch_ocsvm_score_is_stored_and_reloads() {
+    let train = threes(230);
+    let sets = [("epochs", "1"), ("batch_size", "64"), ("nu", "0.1"), ("score", "ocsvm-batches"), ("ocsvm_batches", "4")];
+    let (mut model, scores) = fit_and_reload(Method::Ogae, &sets, &train);
+    let batches = &model.meta.ogae.as_ref().expect("OgAE info").batch_ocsvms;
+    assert_eq!(batches.len(), 4);
+    for b in batches {
+        assert!(!b.coef.is_empty() && b.support.len() == b.coef.len() * 32 && b.coef.len() <= 32, "{} support vectors of a 32-row half", b.coef.len());
+        assert!(b.gamma.is_some_and(|g| g > 0.0) && b.standardization.is_some());
+    }
+    model.meta.hyper.score = AeScore::Ocsvm;
+    assert_ne!(model.score(&train).unwrap(), scores);
+}
+
 #[test]
 fn dspsvdd_and_dvaesvdd_train_and_reload() {
     let train = threes(150);

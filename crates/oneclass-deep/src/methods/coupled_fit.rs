@@ -54,9 +54,12 @@ pub(crate) fn fit(
             loss.verbose = opts.progress;
             let (net, history) = train_phase(net, &mut loss, train, labels, val, main_phase, opts, device)?;
             loss.finish_epoch();
-            // S-A, second part: the final OCSVM on the codes of the whole training set.
-            let (m, scaler) = ogae::fit_final_ocsvm(codes(&net, train, hyper.score_batch, &inner), rep, hyper)?;
-            CoupledFit { ocsvm: Some(m), ogae: Some(OgaeInfo { scaler, epochs: loss.logs }), ..empty(net, history) }
+            // S-A, second part: the final OCSVM on the codes of the whole training set; and the
+            // reference's alternative, minibatch OCSVMs whose decisions are averaged.
+            let train_codes = codes(&net, train, hyper.score_batch, &inner);
+            let batch_ocsvms = ogae::fit_batch_ocsvms(&train_codes, rep, hyper, seed)?;
+            let (m, scaler) = ogae::fit_final_ocsvm(train_codes, rep, hyper)?;
+            CoupledFit { ocsvm: Some(m), ogae: Some(OgaeInfo { scaler, epochs: loss.logs, batch_ocsvms }), ..empty(net, history) }
         }
         Method::Dspsvdd => {
             let mut net = build(net_cfg, net_cfg, Some(rep), false, rng, device);

@@ -14,7 +14,7 @@ use oneclass_svm::Gamma;
 use serde::{Deserialize, Serialize};
 
 use super::{ae, per_sample_mse};
-use crate::coupled::{LatentScaler, OgaeEpochLog, OgaeInfo, Schedule};
+use crate::coupled::{BatchOcsvm, LatentScaler, OgaeEpochLog, OgaeInfo, Schedule};
 use crate::data::{to_host, to_host1, SemiLabel};
 use crate::error::{invalid, DeepError, Result};
 use crate::nn::Network;
@@ -283,8 +283,59 @@ pub(crate) fn fit_final_ocsvm(mut codes: Vec<f64>, d: usize, hyper: &Hyper) -> R
     Ok((m, scaler))
 }
 
-/// Scores of a batch: −decision of the final OCSVM (`score=ocsvm`) or the reconstruction error.
+/// The OCSVMs of `score=ocsvm-batches`: `ocsvm_batches` problems, each on a seeded draw
+/// (without replacement) of as many training codes as a training batch's z_svm half, solved by
+/// the training loss's exact minibatch solver (same ν, kernel, γ rule and standardisation).
+///
+/// The reference keeps the OCSVMs of its last M training steps instead; drawing them from the
+/// final codes keeps them consistent with the weights actually kept (early stopping restores
+/// earlier ones) and with the network in inference mode.
+pub(crate) fn fit_batch_ocsvms(codes: &[f64], d: usize, hyper: &Hyper, seed: u64) -> Result<Vec<BatchOcsvm>> {
+    use rand::seq::SliceRandom;
+    use rand::SeedableRng;
+    let loss = OgaeLoss::new(hyper)?;
+    let n = codes.len() / d.max(1);
+    let n_svm = loss.n_svm(hyper.batch_size.max(2)).min(n);
+    if n_svm < 2 {
+        return Err(invalid("ocsvm_batches", format!("{n} training codes: a minibatch OCSVM needs at least 2")));
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x0c5f_ba7c);
+    let mut order: Vec<usize> = (0..n).collect();
+    let mut models = Vec::with_capacity(hyper.coupled.ocsvm_batches);
+    for _ in 0..hyper.coupled.ocsvm_batches {
+        order.partial_shuffle(&mut rng, n_svm);
+        let z: Vec<f64> = order[..n_svm].iter().flat_map(|&i| codes[i * d..(i + 1) * d].iter().copied()).collect();
+        let s = loss.layer.svm().solve(&z, n_svm, d).map_err(|e| DeepError::Ocsvm(e.to_string()))?;
+        let coef_all = s.alpha_libsvm();
+        let support: Vec<f64> = s.support().iter().flat_map(|&j| s.inputs()[j * d..(j + 1) * d].iter().copied()).collect();
+        models.push(BatchOcsvm {
+            standardization: s.standardization().map(|st| LatentScaler { mean: st.mean.clone(), scale: st.std.clone() }),
+            support,
+            coef: s.support().iter().map(|&j| coef_all[j]).collect(),
+            rho: s.rho_libsvm(),
+            gamma: s.gamma(),
+        });
+    }
+    Ok(models)
+}
+
+/// Scores of a batch: −decision of the final OCSVM (`score=ocsvm`), −mean decision of the
+/// minibatch OCSVMs (`score=ocsvm-batches`) or the reconstruction error.
 pub(crate) fn score(net: &Network, x: Tensor<2>, hyper: &Hyper, ocsvm: Option<&oneclass_svm::OcsvmModel>, info: Option<&OgaeInfo>) -> Result<Vec<f64>> {
+    if hyper.score == AeScore::OcsvmBatches {
+        let models = info.map(|i| &i.batch_ocsvms[..]).unwrap_or_default();
+        if models.is_empty() {
+            return Err(invalid("score", "the model has no minibatch OCSVMs (written before score=ocsvm-batches existed)"));
+        }
+        let n = x.dims()[0];
+        let z = to_host(net.encode(x));
+        let d = z.len() / n.max(1);
+        let mut total = vec![0.0; n];
+        for m in models {
+            total.iter_mut().zip(m.decision(&z, d)).for_each(|(t, f)| *t += f);
+        }
+        return Ok(total.into_iter().map(|t| -t / models.len() as f64).collect());
+    }
     match (hyper.score, ocsvm) {
         (AeScore::Ocsvm, Some(m)) => {
             let n = x.dims()[0];
@@ -298,6 +349,7 @@ pub(crate) fn score(net: &Network, x: Tensor<2>, hyper: &Hyper, ocsvm: Option<&o
         }
         (AeScore::Ocsvm, None) => Err(invalid("score", "the model has no final OCSVM")),
         (AeScore::Recon, _) => Ok(to_host1(ae::score(net, x))),
+        (AeScore::OcsvmBatches, _) => unreachable!("handled above"),
     }
 }
 
@@ -445,6 +497,41 @@ mod tests {
         for (schedule, scale) in [("both", "libsvm"), ("expander", "libsvm"), ("compactor", "libsvm"), ("both", "schoelkopf")] {
             check(schedule, scale, 7);
         }
+    }
+
+    /// The stored minibatch OCSVMs decide as the training layer does: drawn over all n codes
+    /// (batch_size = 2n, so z_svm is a permutation of them), their decision on query rows is
+    /// the layer's f in the libsvm scale, raw queries without standardisation and the codes
+    /// themselves with it (the layer standardises a query half by its own statistics).
+    #[test]
+    fn batch_ocsvms_decide_as_the_training_layer() {
+        let (n, d) = (30, 3);
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let codes: Vec<f64> = (0..n * d).map(|_| rng.random_range(-2.0..2.0)).collect();
+        let queries: Vec<f64> = (0..8 * d).map(|_| rng.random_range(-4.0..4.0)).collect();
+        for (standardize, gamma) in [("false", "0.3"), ("true", "scale")] {
+            let mut hyper = Hyper::defaults(Method::Ogae);
+            for (k, v) in [("nu", "0.2"), ("batch_size", "60"), ("ocsvm_batches", "2"), ("standardize", standardize), ("gamma", gamma)] {
+                hyper.set(Method::Ogae, k, v).unwrap();
+            }
+            let models = fit_batch_ocsvms(&codes, d, &hyper, 4).unwrap();
+            assert_eq!(models.len(), 2);
+            let query = if standardize == "true" { &codes } else { &queries };
+            let layer = OgaeLoss::new(&hyper).unwrap().layer;
+            let (want, _) = layer.forward(&codes, n, query, query.len() / d, d).unwrap();
+            for m in &models {
+                assert!((m.coef.iter().sum::<f64>() - 0.2 * n as f64).abs() < 1e-9, "Σ νn·α = νn");
+                let got = m.decision(query, d);
+                for (g, w) in got.iter().zip(&want) {
+                    assert!((g - w).abs() <= 1e-6 * w.abs().max(1.0), "standardize={standardize}: {g} vs layer {w}");
+                }
+            }
+        }
+        let mut hyper = Hyper::defaults(Method::Ogae);
+        hyper.set(Method::Ogae, "batch_size", "2").unwrap();
+        assert!(fit_batch_ocsvms(&codes[..d], d, &hyper, 0).is_err(), "one code cannot make a minibatch OCSVM");
+        assert!(hyper.set(Method::Ogae, "ocsvm_batches", "0").is_err());
+        assert!(Hyper::defaults(Method::Ae).set(Method::Ae, "score", "ocsvm-batches").is_err(), "ocsvm-batches is OgAE's");
     }
 
     /// Any batch size: 7 rows in batches of 3 leave a last batch of one row, which has no
