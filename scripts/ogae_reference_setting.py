@@ -15,7 +15,8 @@ labels, so it is no detector, but it shows how much of the pooled AUROC the offs
 the corruption blocks cost.
 
 Usage: scripts/ogae_reference_setting.py --oneclass target/release/oneclass --data-dir ../shared/data
-       --out OUT [--seeds 0,1,2]. Trained networks are kept in OUT/models and reused.
+       --out OUT [--seeds 0,1,2]. Writes OUT/table.md and OUT/summary.json; trained networks are kept in
+       OUT/models and reused.
 Needs numpy (scripts/ogae_reference_setting.sh installs it into .venv-bench).
 """
 import argparse
@@ -96,7 +97,7 @@ def main():
                                  "auroc": e["auroc"], "aupr": e["aupr"], "auroc30": e["auroc30"],
                                  "auroc_by_corruption": {CORRUPTIONS[int(k)]: v for k, v in e["auroc_by_group"].items()},
                                  "aligned_auroc": e_aligned["auroc"]})
-    (out / "results.json").write_text(json.dumps({"setting": SETTING, "seeds": seeds, "rows": rows}, indent=1))
+    (out / "summary.json").write_text(json.dumps({"setting": SETTING, "seeds": seeds, "rows": rows}, indent=1))
     md = ["| pair | score | split | AUROC | AUPR | AUROC30 | stripe | canny_edges | brightness | aligned AUROC (diagnostic) |",
           "|---|---|---|---|---|---|---|---|---|---|"]
     pm = lambda v: f"{np.mean(v):.3f} ± {np.std(v, ddof=1) if len(v) > 1 else 0.0:.3f}"
