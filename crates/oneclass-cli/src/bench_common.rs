@@ -226,6 +226,14 @@ pub fn unit_bar(total: usize) -> indicatif::ProgressBar {
     bar
 }
 
+/// Training time of a fit and wall time of its unit. The fit's history spans every run, so a
+/// unit continued from the checkpoint of an interrupted run still counts the training done
+/// before the interruption: its wall time is the longer of this run's and that training time.
+pub fn fit_seconds(started: std::time::Instant, history: &[oneclass_deep::EpochRecord]) -> (f64, f64) {
+    let train: f64 = history.iter().map(|r| r.seconds).sum();
+    (train, started.elapsed().as_secs_f64().max(train))
+}
+
 /// The closing line of a `table.md`: the run's settings and wall times.
 pub fn settings_line(settings: &BTreeMap<String, String>, finished_seconds: f64, run_seconds: f64, quick: bool) -> String {
     format!(

@@ -166,8 +166,8 @@ pub fn run(a: MnistOvrArgs) -> Result<()> {
         let y: Vec<u8> = test_set.labels.iter().map(|&c| u8::from(c != k)).collect();
         let auroc = oneclass_metrics::auroc(&scores, &y)?;
         let epochs = model.meta.history.len();
-        let train_seconds: f64 = model.meta.history.iter().map(|e| e.seconds).sum();
-        let r = ClassResult { normal_class: k, auroc, n_train: train.n, n_labeled_anomalies: n_labeled, epochs, seconds_per_epoch: train_seconds / epochs.max(1) as f64, seconds: start.elapsed().as_secs_f64() };
+        let (train_seconds, seconds) = common::fit_seconds(start, &model.meta.history);
+        let r = ClassResult { normal_class: k, auroc, n_train: train.n, n_labeled_anomalies: n_labeled, epochs, seconds_per_epoch: train_seconds / epochs.max(1) as f64, seconds };
         println!("class {k}: AUROC {:.2} % ({} epochs, {:.2} s/epoch)", 100.0 * auroc, epochs, r.seconds_per_epoch);
         store.push(r)?;
     }

@@ -450,7 +450,7 @@ pub fn run(a: SadScenariosArgs) -> Result<()> {
         let ckpt = checkpoints.join(key.replace('/', "_"));
         let (auroc, model, n_train) = fit_and_score(method, &hyper[method], d, &test, &y_test, seed, device, &ckpt).with_context(|| format!("normal class {class}, seed {seed}, {}", setting.key()))?;
         let epochs = model.meta.history.len();
-        let train_seconds: f64 = model.meta.history.iter().map(|e| e.seconds).sum();
+        let (train_seconds, seconds) = common::fit_seconds(t, &model.meta.history);
         let supervised = matches!(method, "oc-ss-dsvdd" | "soft-ss-dsvdd" | "classifier");
         let unit = SadUnit {
             method: method.to_string(),
@@ -466,7 +466,7 @@ pub fn run(a: SadScenariosArgs) -> Result<()> {
             n_pollution: d.semi.iter().zip(&d.y).filter(|&(&t, &y)| t == 0 && y == 1).count(),
             epochs,
             seconds_per_epoch: train_seconds / epochs.max(1) as f64,
-            seconds: t.elapsed().as_secs_f64(),
+            seconds,
         };
         let line = format!("class {class} seed {seed} {} {method}: AUROC {:.2} % ({} epochs, {:.1} s)", setting.key(), 100.0 * auroc, epochs, unit.seconds);
         bar.suspend(|| println!("{line}"));

@@ -89,6 +89,7 @@ pub(crate) struct TollUnit {
     #[serde(default)]
     kept_value: Option<f64>,
     seconds_per_iteration: f64,
+    /// Wall time of the unit, including training done by earlier, interrupted runs.
     seconds: f64,
 }
 
@@ -458,9 +459,9 @@ pub fn run(a: TollImagesArgs) -> Result<()> {
             let val_labels = d.val.as_ref().map(|(_, y)| y.as_slice());
             let model = DeepModel::fit_with_val_labels(Method::Toll, &hyper, fit, val_labels, *seed, device, &opts)
                 .with_context(|| format!("{dataset} class {k} {variant} seed {seed}"))?;
-            let train_seconds: f64 = model.meta.history.iter().map(|r| r.seconds).sum();
             let scores = model.score(&d.test)?;
             let auroc = oneclass_metrics::auroc(&scores, &d.y_test)?;
+            let (train_seconds, seconds) = common::fit_seconds(t, &model.meta.history);
             let unit = TollUnit {
                 dataset: dataset.clone(),
                 normal_class: *k,
@@ -476,7 +477,7 @@ pub fn run(a: TollImagesArgs) -> Result<()> {
                 kept_iteration: model.meta.selection.as_ref().map(|s| s.iteration),
                 kept_value: model.meta.selection.as_ref().and_then(|s| s.value),
                 seconds_per_iteration: train_seconds / hyper.iterations.max(1) as f64,
-                seconds: t.elapsed().as_secs_f64(),
+                seconds,
             };
             let kept = unit.kept_value.map_or(String::new(), |v| format!(", kept checkpoint's selection value {:.2} %", 100.0 * v));
             println!("  AUROC {:.2} % ({:.2} s/iteration, {:.0} s{kept})", 100.0 * auroc, unit.seconds_per_iteration, unit.seconds);

@@ -90,3 +90,43 @@ fn quick_toll_images_with_z_scored_pixels() {
     assert!(!output.status.success() && stderr.contains("--pixels zscore") && stderr.contains("output=sigmoid"), "{stderr}");
     assert!(!refused.exists(), "nothing is written for refused settings");
 }
+
+/// A run killed in the middle of a unit leaves that unit's checkpoint; the next run continues
+/// it (its log starts after the saved candidate) and the unit's wall time still counts the
+/// training done before the kill.
+#[test]
+fn interrupted_unit_continues_and_keeps_its_training_time() {
+    let data = common::shared_data("mnist");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("toll-cut");
+    let extra = ["--variants", "toll", "--select", "last"];
+    let ckpt = out.join("mnist-class1-toll-seed0.toll.ckpt");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oneclass"))
+        .args(["bench", "toll-images", "--quick"])
+        .args(extra)
+        .args(["--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The checkpoint appears at iteration 20 of 100 (written to a temporary file, then renamed).
+    let mut seen = false;
+    while child.try_wait().unwrap().is_none() {
+        if ckpt.exists() {
+            seen = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    child.kill().ok();
+    child.wait().unwrap();
+    assert!(seen, "the run finished before its first checkpoint could be observed");
+    let (_, log) = common::quick_bench("toll-images", &extra, &data, &out);
+    assert!(!log.contains("toll iteration 20/100") && log.contains("toll iteration 100/100"), "the second run did not continue the checkpoint: {log}");
+    assert!(!ckpt.exists(), "a finished unit removes its checkpoint");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let u = &report["units"][0];
+    let (per_iteration, seconds) = (u["seconds_per_iteration"].as_f64().unwrap(), u["seconds"].as_f64().unwrap());
+    // seconds_per_iteration averages the whole history, both runs included.
+    assert!(seconds >= per_iteration * 100.0 * (1.0 - 1e-12) && per_iteration > 0.0, "unit seconds {seconds} < 100 × {per_iteration}");
+}
