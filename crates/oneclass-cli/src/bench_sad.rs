@@ -424,7 +424,7 @@ pub fn run(a: SadScenariosArgs) -> Result<()> {
         }
     }
     // Keep the models of one training set together (the protocol is built once for them).
-    pending.sort_by(|x, y| (x.0, x.1, x.2.key()).cmp(&(y.0, y.1, y.2.key())));
+    pending.sort_by_key(|x| (x.0, x.1, x.2.key()));
 
     let dir = data_dir(a.run.data_dir.as_deref())?;
     let name = DatasetName::parse("mnist")?;

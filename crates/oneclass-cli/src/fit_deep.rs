@@ -110,9 +110,9 @@ fn read_labels(path: &Path, n: usize) -> Result<Vec<SemiLabel>> {
         .iter()
         .enumerate()
         .map(|(i, &v)| match v {
-            v if v == 0.0 => Ok(0),
-            v if v == 1.0 => Ok(1),
-            v if v == -1.0 => Ok(-1),
+            0.0 => Ok(0),
+            1.0 => Ok(1),
+            -1.0 => Ok(-1),
             v => bail!("{}: label {v} at row {i}; expected 0 (unlabeled), 1 (known normal) or -1 (known anomaly)", path.display()),
         })
         .collect()
@@ -140,9 +140,9 @@ fn load_data(spec: &str, a: &DeepArgs) -> Result<Loaded> {
                         let mut out = Vec::with_capacity(v.len());
                         for (i, y) in v.into_iter().enumerate() {
                             out.push(match y {
-                                y if y == 0.0 => 0,
-                                y if y == 1.0 => 1,
-                                y if y == -1.0 => -1,
+                                0.0 => 0,
+                                1.0 => 1,
+                                -1.0 => -1,
                                 y => bail!("{}: semi_target[{i}] = {y}; expected -1, 0 or 1", path.display()),
                             });
                         }
@@ -200,8 +200,8 @@ fn read_val_labels(path: &Path, n: usize) -> Result<Vec<u8>> {
         .iter()
         .enumerate()
         .map(|(i, &v)| match v {
-            v if v == 0.0 => Ok(0),
-            v if v == 1.0 => Ok(1),
+            0.0 => Ok(0),
+            1.0 => Ok(1),
             v => bail!("{}: label {v} at row {i}; expected 0 (normal) or 1 (anomaly)", path.display()),
         })
         .collect()

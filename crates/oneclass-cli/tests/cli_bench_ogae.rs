@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::process::Command;
-
 #[test]
 fn quick_ogae_table_resumes_from_finished_networks() {
     let data = common::shared_data("mnist");
@@ -91,10 +89,7 @@ fn quick_ogae_table_resumes_from_finished_networks() {
     let fifth: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(other.join("report.json")).unwrap()).unwrap();
     assert_eq!(fifth["models"], fourth["models"]);
 
-    let o = Command::new(env!("CARGO_BIN_EXE_oneclass"))
-        .args(["bench", "ogae-mnist-c", "--quick", "--seed", "1", "--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = common::bench_command("ogae-mnist-c", &["--seed", "1"], &data, &out).output().unwrap();
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("results.json") && err.contains("settings"), "{err}");
 }

@@ -79,13 +79,7 @@ fn quick_toll_images_with_z_scored_pixels() {
     assert!(auroc > 0.8 && auroc <= 1.0, "AUROC {auroc}");
 
     let refused = tmp.path().join("refused");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_oneclass"))
-        .args(["bench", "toll-images", "--quick", "--pixels", "zscore", "--set", "output=sigmoid", "--data-dir"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&refused)
-        .output()
-        .unwrap();
+    let output = common::bench_command("toll-images", &["--pixels", "zscore", "--set", "output=sigmoid"], &data, &refused).output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && stderr.contains("--pixels zscore") && stderr.contains("output=sigmoid"), "{stderr}");
     assert!(!refused.exists(), "nothing is written for refused settings");
@@ -101,10 +95,7 @@ fn interrupted_unit_continues_and_keeps_its_training_time() {
     let out = tmp.path().join("toll-cut");
     let extra = ["--variants", "toll", "--select", "last"];
     let ckpt = out.join("mnist-class1-toll-seed0.toll.ckpt");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_oneclass"))
-        .args(["bench", "toll-images", "--quick"])
-        .args(extra)
-        .args(["--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])
+    let mut child = common::bench_command("toll-images", &extra, &data, &out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -298,7 +298,7 @@ impl ConvNetConfig {
                 format!("{} pooling blocks need height and width divisible by {f}; the images are {h}×{w}", self.channels.len()),
             ));
         }
-        if self.kernel % 2 == 0 || self.kernel == 0 {
+        if self.kernel.is_multiple_of(2) {
             return Err(invalid("kernel", format!("{} must be odd (same padding)", self.kernel)));
         }
         if self.rep_dim == 0 || self.dense.contains(&0) {

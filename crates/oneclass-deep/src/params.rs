@@ -350,6 +350,23 @@ impl Hyper {
         keys
     }
 
+    /// The values of the keys `method` reads (`known_keys` but `preset`, which only sets other
+    /// keys), by key: what a fit of `method` depends on, so a checkpoint can be matched to its
+    /// settings without being invalidated by keys of other methods.
+    pub fn settings_read_by(&self, method: Method) -> serde_json::Map<String, serde_json::Value> {
+        let serde_json::Value::Object(all) = serde_json::to_value(self).expect("hyper-parameters serialise") else { unreachable!("a struct serialises to an object") };
+        let nested = all.get("coupled").and_then(|c| c.as_object()).cloned().unwrap_or_default();
+        Self::known_keys(method)
+            .into_iter()
+            .filter(|(k, _)| *k != "preset")
+            .map(|(key, _)| {
+                let field = if key == "output" { "output_sigmoid" } else { key };
+                let value = all.get(field).or_else(|| nested.get(field)).unwrap_or_else(|| panic!("known key `{key}` has no field in Hyper"));
+                (key.to_string(), value.clone())
+            })
+            .collect()
+    }
+
     /// Applies `key=value` (from `--set` or a config file) after checking `method` reads `key`.
     pub fn set(&mut self, method: Method, key: &str, value: &str) -> Result<()> {
         let known = Self::known_keys(method);
@@ -504,5 +521,32 @@ impl Hyper {
             return Err(invalid("batch_size", "the Siamese AE splits each batch in halves: needs ≥ 2"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every method's keys resolve to a field; a key only another method reads leaves Toll's
+    /// settings as they were, one Toll reads changes them.
+    #[test]
+    fn settings_read_by_holds_exactly_the_methods_keys() {
+        for m in Method::ALL {
+            let h = Hyper::defaults(m);
+            let keys: Vec<&str> = Hyper::known_keys(m).into_iter().map(|(k, _)| k).filter(|k| *k != "preset").collect();
+            let settings = h.settings_read_by(m);
+            assert_eq!(settings.keys().map(String::as_str).collect::<Vec<_>>().len(), keys.len(), "{m:?}");
+            assert!(keys.iter().all(|k| settings.contains_key(*k)), "{m:?}");
+        }
+        let base = Hyper::defaults(Method::Toll);
+        let mut other = base.clone();
+        other.noise_k += 1;
+        other.coupled.ocsvm_batches += 1;
+        other.epochs += 1;
+        assert_eq!(other.settings_read_by(Method::Toll), base.settings_read_by(Method::Toll));
+        assert_ne!(other.settings_read_by(Method::Ogae), base.settings_read_by(Method::Ogae));
+        other.set(Method::Toll, "output", "linear").unwrap();
+        assert_ne!(other.settings_read_by(Method::Toll), base.settings_read_by(Method::Toll));
     }
 }

@@ -224,11 +224,32 @@ fn toll_resumes_and_extends_from_its_checkpoint_exactly() {
     same(&fit(&with_iterations("100"), &resume).unwrap(), "extended from 60");
 
     assert!(fit(&with_iterations("100"), &stop_at(20)).is_err());
-    let mut other_lr = with_iterations("100");
-    other_lr.set(Method::Toll, "lr", "2e-3").unwrap();
-    let e = fit(&other_lr, &resume).err().expect("other settings refused").to_string();
-    assert!(e.contains("toll-resume.toll.ckpt") && e.contains("other settings"), "{e}");
-    std::fs::remove_file(&ckpt).unwrap();
+    for (key, value) in [("lr", "2e-3"), ("weight_decay", "1e-3")] {
+        let mut other = with_iterations("100");
+        other.set(Method::Toll, key, value).unwrap();
+        let e = fit(&other, &resume).err().expect("other settings refused").to_string();
+        assert!(e.contains("toll-resume.toll.ckpt") && e.contains("other settings"), "{key}: {e}");
+    }
+    // Settings only other methods read do not tie the checkpoint.
+    let mut unread = with_iterations("100");
+    unread.noise_k += 1;
+    unread.coupled.ocsvm_batches += 1;
+    unread.epochs += 1;
+    same(&fit(&unread, &resume).unwrap(), "resumed under settings Toll does not read");
+    assert!(!ckpt.exists());
+}
+
+/// Toll's Adam takes `weight_decay` (seed 002 uses none, the default): a decayed fit differs.
+#[test]
+fn toll_applies_weight_decay() {
+    let d = mnist();
+    let fit = |h: &Hyper| DeepModel::fit(Method::Toll, h, FitData { train: &d.train_ones, labels: None, val: None }, 3, DeviceKind::Cpu, &TrainOptions::default()).unwrap();
+    let plain = small_toll("last");
+    let mut decayed = plain.clone();
+    decayed.set(Method::Toll, "weight_decay", "0.1").unwrap();
+    let (a, b) = (fit(&plain).score(&d.test).unwrap(), fit(&decayed).score(&d.test).unwrap());
+    let rel = a.iter().zip(&b).map(|(x, y)| (x - y).abs() / x.abs().max(1e-12)).fold(0.0f64, f64::max);
+    assert!(rel > 1e-3, "weight decay 0.1 changed no score by more than {rel}");
 }
 
 /// Mean per-feature (unbiased) variance of the model's codes of `x`.

@@ -12,15 +12,16 @@ pub fn shared_data(needed: &str) -> PathBuf {
     data
 }
 
-/// Runs `oneclass bench NAME --quick EXTRA… --data-dir DATA --out OUT`, asserts it succeeded and
-/// returns (stdout, stderr).
+/// `oneclass bench NAME --quick EXTRA… --data-dir DATA --out OUT`, not yet run.
+pub fn bench_command(name: &str, extra: &[&str], data: &Path, out: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_oneclass"));
+    c.args(["bench", name, "--quick"]).args(extra).args(["--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    c
+}
+
+/// Runs `bench_command`, asserts it succeeded and returns (stdout, stderr).
 pub fn quick_bench(name: &str, extra: &[&str], data: &Path, out: &Path) -> (String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_oneclass"))
-        .args(["bench", name, "--quick"])
-        .args(extra)
-        .args(["--data-dir", data.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let o = bench_command(name, extra, data, out).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     (String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
 }

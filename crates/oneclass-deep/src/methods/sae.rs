@@ -14,7 +14,7 @@ pub(crate) struct SaeLoss {
 
 impl Loss for SaeLoss {
     fn loss(&mut self, net: &Network, x: Tensor<2>, _labels: &[SemiLabel], _epoch: usize, _training: bool) -> (Tensor<1>, Tensor<2>) {
-        let [n, d] = x.dims();
+        let n = x.dims()[0];
         let z = net.encode(x.clone());
         let recon = net.decode(z.clone());
         let mse = per_sample_mse(recon, x);
@@ -23,7 +23,6 @@ impl Loss for SaeLoss {
         }
         let h = n / 2;
         let k = z.dims()[1];
-        let _ = d;
         let m1 = mse.clone().slice([0..h]).mean();
         let m2 = mse.slice([h..n]).mean();
         let z1 = z.clone().slice([0..h, 0..k]);

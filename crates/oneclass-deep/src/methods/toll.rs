@@ -190,8 +190,8 @@ pub(crate) struct TollVal<'a> {
 #[derive(Serialize, Deserialize)]
 struct TollCheckpoint {
     format: String,
-    /// What the state depends on: every hyper-parameter but the iteration count, the seed and
-    /// the number of training and validation rows.
+    /// What the state depends on: Toll's settings but the iteration count, the seed and the
+    /// number of training and validation rows (`fingerprint`).
     fingerprint: String,
     iterations_done: usize,
     rng_word_pos: String,
@@ -201,12 +201,14 @@ struct TollCheckpoint {
     best: Option<(f64, usize)>,
 }
 
-const TOLL_CHECKPOINT_FORMAT: &str = "oneclass-toll-checkpoint-1";
+const TOLL_CHECKPOINT_FORMAT: &str = "oneclass-toll-checkpoint-2";
 
+/// The settings Toll reads but the iteration count (a longer fit extends a shorter one), the
+/// seed and the data sizes: keys of other methods do not invalidate a Toll checkpoint.
 fn fingerprint(hyper: &Hyper, seed: u64, n_train: usize, n_val: Option<usize>) -> String {
-    let mut h = hyper.clone();
-    h.iterations = 0;
-    format!("{} seed={seed} n_train={n_train} n_val={n_val:?}", serde_json::to_string(&h).expect("hyper-parameters serialise"))
+    let mut settings = hyper.settings_read_by(crate::params::Method::Toll);
+    settings.remove("iterations");
+    format!("{} seed={seed} n_train={n_train} n_val={n_val:?}", serde_json::Value::Object(settings))
 }
 
 /// Trains `net` (`device` with autodiff) for `hyper.iterations` random batches and keeps the
@@ -244,7 +246,7 @@ pub(crate) fn train(
             Some(l)
         }
     };
-    let mut optim = adam(0.0);
+    let mut optim = adam(hyper.weight_decay);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let every = hyper.checkpoint_every.max(1);
     let batch = hyper.batch_size.min(train.n);
@@ -258,7 +260,10 @@ pub(crate) fn train(
         if path.exists() {
             let bad = |reason: String| DeepError::File { path: path.clone(), reason };
             let (meta, mut blobs): (TollCheckpoint, _) = read_checkpoint(path)?;
-            if meta.format != TOLL_CHECKPOINT_FORMAT || meta.fingerprint != fingerprint {
+            if meta.format != TOLL_CHECKPOINT_FORMAT {
+                return Err(bad(format!("checkpoint format `{}`, this build reads `{TOLL_CHECKPOINT_FORMAT}`; remove it or fit without resuming", meta.format)));
+            }
+            if meta.fingerprint != fingerprint {
                 return Err(bad("checkpoint was written for other settings, data or seed; remove it or fit without resuming".into()));
             }
             let done = meta.iterations_done;
