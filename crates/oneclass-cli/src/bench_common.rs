@@ -32,6 +32,12 @@ pub struct RunArgs {
 }
 
 /// Parses `a,b,c` for the flag `flag` (empty items are skipped).
+/// A list option without a clap default: the given list, else `quick_default` in `--quick` mode
+/// and `full_default` otherwise, so that `--quick` never ignores a list the user gave.
+pub fn list_or_default<T: FromStr>(given: Option<&str>, quick: bool, quick_default: &str, full_default: &str, flag: &str) -> Result<Vec<T>> {
+    parse_list(given.unwrap_or(if quick { quick_default } else { full_default }), flag)
+}
+
 pub fn parse_list<T: FromStr>(text: &str, flag: &str) -> Result<Vec<T>> {
     let items: Vec<T> = text
         .split(',')
@@ -312,6 +318,15 @@ pub fn apply_shared_settings(hypers: &mut [(oneclass_deep::Method, &mut oneclass
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list the user gave is used in both modes; without one, each mode has its default.
+    #[test]
+    fn quick_mode_keeps_a_given_list() {
+        let list = |given: Option<&str>, quick: bool| list_or_default::<u64>(given, quick, "0", "0,1,2", "--seeds").unwrap();
+        assert_eq!((list(None, true), list(None, false)), (vec![0], vec![0, 1, 2]));
+        assert_eq!((list(Some("3,4"), true), list(Some("3,4"), false)), (vec![3, 4], vec![3, 4]));
+        assert!(list_or_default::<u64>(Some("x"), true, "0", "0", "--seeds").is_err());
+    }
 
     /// NumPy: np.mean([1, 2, 4]) = 2.333…, np.std([1, 2, 4], ddof=1) = 1.527525231651947.
     #[test]

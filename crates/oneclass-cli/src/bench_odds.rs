@@ -61,9 +61,9 @@ pub struct OddsArgs {
     /// ODDS datasets (comma-separated; files odds/<name>.mat under --data-dir).
     #[arg(long, default_value = "arrhythmia,cardio,satellite,satimage-2,shuttle,thyroid")]
     pub datasets: String,
-    /// Seeds (split, draws, weights); the paper uses 10.
-    #[arg(long, default_value = "0,1,2,3,4,5,6,7,8,9")]
-    pub seeds: String,
+    /// Seeds (split, draws, weights); default 0,…,9 as the paper, with --quick 0.
+    #[arg(long)]
+    pub seeds: Option<String>,
     /// Methods: ocsvm, iforest, kde, ae, deep-svdd-oc, deep-svdd-soft, deep-sad, classifier.
     #[arg(long, default_value = "ocsvm,iforest,kde,ae,deep-svdd-oc,deep-svdd-soft,deep-sad,classifier")]
     pub methods: String,
@@ -73,7 +73,7 @@ pub struct OddsArgs {
     /// γ_p: unlabeled anomalies / unlabeled rows.
     #[arg(long, default_value_t = 0.0)]
     pub ratio_pollution: f64,
-    /// Smoke run: seed 0 only, 3 epochs (+ 3 of pre-training) for the deep methods.
+    /// Smoke run: seed 0 unless --seeds, 3 epochs (+ 3 of pre-training) for the deep methods.
     #[arg(long)]
     pub quick: bool,
     #[command(flatten)]
@@ -278,7 +278,7 @@ fn write_outputs(a: &OddsArgs, store: &UnitStore<OddsUnit>, datasets: &[String],
          γ_l = {}, γ_p = {}; 60/40 stratified split per seed; unsupervised methods train on the unlabeled rows.{}\n\n",
         a.ratio_known_anomaly,
         a.ratio_pollution,
-        if a.quick { " **Quick smoke run (3 epochs, one seed): not comparable to the paper.**" } else { "" }
+        if a.quick { " **Quick smoke run (3 epochs): not comparable to the paper.**" } else { "" }
     );
     md += &common::markdown_table(&header, &rows);
     md += "\nSeconds per model (training + scoring), mean over seeds:\n\n";
@@ -308,7 +308,7 @@ fn write_outputs(a: &OddsArgs, store: &UnitStore<OddsUnit>, datasets: &[String],
 pub fn run(a: OddsArgs) -> Result<()> {
     let start = Instant::now();
     let datasets: Vec<String> = common::parse_list(&a.datasets, "--datasets")?;
-    let seeds: Vec<u64> = if a.quick { vec![0] } else { common::parse_list(&a.seeds, "--seeds")? };
+    let seeds: Vec<u64> = common::list_or_default(a.seeds.as_deref(), a.quick, "0", "0,1,2,3,4,5,6,7,8,9", "--seeds")?;
     let methods: Vec<String> = common::parse_list(&a.methods, "--methods")?;
     if let Some(m) = methods.iter().find(|m| !METHODS.contains(&m.as_str())) {
         bail!("--methods: unknown method {m:?}; expected some of {}", METHODS.join(", "));

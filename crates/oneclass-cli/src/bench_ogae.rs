@@ -523,6 +523,9 @@ impl Task {
     fn load(a: &OgaeBenchArgs) -> Result<Task> {
         let pair: Vec<u16> = a.pair.split(',').map(|s| s.trim().parse::<u16>()).collect::<std::result::Result<_, _>>().with_context(|| format!("--pair {:?}: expected two digits such as 3,8", a.pair))?;
         let [normal, anomaly] = pair[..] else { bail!("--pair {:?}: expected two digits such as 3,8", a.pair) };
+        if normal == anomaly || normal > 9 || anomaly > 9 {
+            bail!("--pair {:?}: expected two different digits 0-9, the normal one first", a.pair);
+        }
         let dir = data_dir(a.data_dir.as_deref())?;
         let mut train_set = load_images(&DatasetName::Mnist, &dir, Split::Train)?;
         let mut test_set = load_images(&DatasetName::Mnist, &dir, Split::Test)?;

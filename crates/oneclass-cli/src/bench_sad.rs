@@ -389,11 +389,11 @@ pub fn run(a: SadScenariosArgs) -> Result<()> {
     for s in &scenarios {
         levels(s, a.quick)?;
     }
-    let classes: Vec<u16> = common::parse_list(a.classes.as_deref().unwrap_or(if a.quick { "1" } else { "0,1,2,3,4,5,6,7,8,9" }), "--classes")?;
+    let classes: Vec<u16> = common::list_or_default(a.classes.as_deref(), a.quick, "1", "0,1,2,3,4,5,6,7,8,9", "--classes")?;
     if let Some(c) = classes.iter().find(|&&c| c > 9) {
         bail!("--classes: {c} is not a digit (0..9)");
     }
-    let seeds: Vec<u64> = common::parse_list(a.seeds.as_deref().unwrap_or(if a.quick { "0" } else { "0,1,2,3,4,5,6,7,8,9" }), "--seeds")?;
+    let seeds: Vec<u64> = common::list_or_default(a.seeds.as_deref(), a.quick, "0", "0,1,2,3,4,5,6,7,8,9", "--seeds")?;
     let device = DeviceKind::parse(&a.run.device)?;
     let (hyper, applied) = hypers(a.quick, &a.run.set)?;
     let mut settings = BTreeMap::from([("quick".to_string(), a.quick.to_string()), ("device".to_string(), a.run.device.clone())]);

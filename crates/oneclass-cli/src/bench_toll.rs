@@ -26,9 +26,10 @@ const TOP_FRACTION: f64 = 0.15;
 
 #[derive(Args)]
 pub struct TollArrhythmiaArgs {
-    /// Seeds (weights and batches; also the split unless --split-seed), comma-separated.
-    #[arg(long, default_value = "0,1,2,3,4")]
-    pub seeds: String,
+    /// Seeds (weights and batches; also the split unless --split-seed), comma-separated
+    /// (default 0,1,2,3,4; with --quick 0).
+    #[arg(long)]
+    pub seeds: Option<String>,
     /// One split for every seed, drawn with this seed (the reference repeats each experiment
     /// "with different weight initializations"); default: a new split per seed.
     #[arg(long)]
@@ -38,7 +39,7 @@ pub struct TollArrhythmiaArgs {
     /// (unsupervised).
     #[arg(long, default_value = "val-auroc,val-f1,last")]
     pub select: String,
-    /// Smoke run: 100 iterations, one seed.
+    /// Smoke run: 100 iterations, seed 0 unless --seeds.
     #[arg(long)]
     pub quick: bool,
     /// Feature scaling: none (the raw ODDS values: seed 002 names a normalisation for every
@@ -99,7 +100,7 @@ fn preprocess(kind: &str, train: &ndarray::Array2<f64>) -> Result<TablePreproces
 
 pub fn run(a: TollArrhythmiaArgs) -> Result<()> {
     let start = Instant::now();
-    let seeds: Vec<u64> = if a.quick { vec![0] } else { parse_list(&a.seeds, "--seeds")? };
+    let seeds: Vec<u64> = crate::bench_common::list_or_default(a.seeds.as_deref(), a.quick, "0", "0,1,2,3,4", "--seeds")?;
     let rules: Vec<Selection> = parse_list::<String>(&a.select, "--select")?.iter().map(|r| Selection::parse(r)).collect::<Result<_, _>>().context("--select")?;
     let rule_names: Vec<String> = rules.iter().map(Selection::name).collect();
     let name = DatasetName::parse("odds/arrhythmia")?;

@@ -34,17 +34,19 @@ use crate::bench_common::{self as common, Unit, UnitStore};
 #[derive(Args)]
 pub struct TollImagesArgs {
     /// Datasets, comma-separated: mnist, fashion-mnist, cifar10, cifar100-coarse; `auto` = each
-    /// of them whose files are under --data-dir (here: MNIST only).
+    /// of them whose files are under --data-dir (here: MNIST only); --quick runs MNIST only.
     #[arg(long, default_value = "auto")]
     pub datasets: String,
-    /// Normal classes (comma-separated indices; default: every class of each dataset).
+    /// Normal classes (comma-separated indices; default: every class of each dataset, with
+    /// --quick 1).
     #[arg(long)]
     pub classes: Option<String>,
     /// Variants: toll (the preset's β, L2 norm), beta0 (β = 0: the plain auto-encoder of
     /// table 7), l1, linf (the preset's β with that latent norm, table 8).
     #[arg(long, default_value = "toll,beta0")]
     pub variants: String,
-    /// Seeds (validation split, initial weights, batches), comma-separated; the paper uses 10.
+    /// Seeds (validation split, initial weights, batches), comma-separated; default 0 (the paper
+    /// uses 10).
     #[arg(long, default_value = "0")]
     pub seeds: String,
     /// Kept checkpoint: last (unsupervised) or val-auroc (the reference's rule: highest AUROC on
@@ -61,7 +63,7 @@ pub struct TollImagesArgs {
     /// Validation images scored at each checkpoint with `--select val-auroc`.
     #[arg(long, default_value_t = 2000)]
     pub val_rows: usize,
-    /// Smoke run (CI): MNIST digit 1, 1,000 training and 1,000 test images, the small seed-001
+    /// Smoke run (CI): MNIST digit 1 unless --classes, 1,000 training and 1,000 test images, the small seed-001
     /// network (`ogae-mnist`), 100 iterations of 100.
     #[arg(long)]
     pub quick: bool,
@@ -382,6 +384,9 @@ pub fn run(a: TollImagesArgs) -> Result<()> {
     let start = Instant::now();
     let dir = data_dir(a.run.data_dir.as_deref())?;
     let datasets: Vec<String> = if a.quick {
+        if !matches!(a.datasets.trim(), "auto" | "mnist") {
+            bail!("--datasets {}: --quick runs MNIST only (its small network is for 28×28 images); leave out --datasets or --quick", a.datasets);
+        }
         vec!["mnist".into()]
     } else if a.datasets.trim() == "auto" {
         let found: Vec<String> = DATASETS.iter().filter(|d| present(d, &dir)).map(|d| d.to_string()).collect();
@@ -399,10 +404,10 @@ pub fn run(a: TollImagesArgs) -> Result<()> {
         list
     };
     let variants: Vec<String> = common::parse_list(&a.variants, "--variants")?;
-    let seeds: Vec<u64> = if a.quick { vec![0] } else { common::parse_list(&a.seeds, "--seeds")? };
+    let seeds: Vec<u64> = common::parse_list(&a.seeds, "--seeds")?;
     let classes_arg: Option<Vec<u16>> = match (&a.classes, a.quick) {
-        (_, true) => Some(vec![1]),
-        (Some(c), false) => Some(common::parse_list(c, "--classes")?),
+        (None, true) => Some(vec![1]),
+        (Some(c), _) => Some(common::parse_list(c, "--classes")?),
         (None, false) => None,
     };
     // Check every variant's settings before any training.

@@ -83,6 +83,9 @@ fn quick_toll_images_with_z_scored_pixels() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && stderr.contains("--pixels zscore") && stderr.contains("output=sigmoid"), "{stderr}");
     assert!(!refused.exists(), "nothing is written for refused settings");
+    let output = common::bench_command("toll-images", &["--datasets", "cifar10"], &data, &refused).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("--quick runs MNIST only"), "a dataset --quick would not run is refused: {stderr}");
 }
 
 /// A run killed in the middle of a unit leaves that unit's checkpoint; the next run continues
@@ -93,8 +96,9 @@ fn interrupted_unit_continues_and_keeps_its_training_time() {
     let data = common::shared_data("mnist");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("toll-cut");
-    let extra = ["--variants", "toll", "--select", "last"];
-    let ckpt = out.join("mnist-class1-toll-seed0.toll.ckpt");
+    // --quick takes the digit given (its default is 1).
+    let extra = ["--variants", "toll", "--select", "last", "--classes", "7"];
+    let ckpt = out.join("mnist-class7-toll-seed0.toll.ckpt");
     let mut child = common::bench_command("toll-images", &extra, &data, &out)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -117,6 +121,7 @@ fn interrupted_unit_continues_and_keeps_its_training_time() {
     assert!(!ckpt.exists(), "a finished unit removes its checkpoint");
     let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
     let u = &report["units"][0];
+    assert_eq!((report["units"].as_array().unwrap().len(), u["normal_class"].as_u64()), (1, Some(7)), "{u}");
     let (per_iteration, seconds) = (u["seconds_per_iteration"].as_f64().unwrap(), u["seconds"].as_f64().unwrap());
     // seconds_per_iteration averages the whole history, both runs included.
     assert!(seconds >= per_iteration * 100.0 * (1.0 - 1e-12) && per_iteration > 0.0, "unit seconds {seconds} < 100 × {per_iteration}");

@@ -479,14 +479,28 @@ impl Hyper {
     pub fn validate(&self, method: Method) -> Result<()> {
         let pos = |k: &str, v: f64| if v > 0.0 { Ok(()) } else { Err(invalid(k, format!("{v} must be > 0"))) };
         pos("lr", self.lr)?;
-        if self.epochs == 0 {
-            return Err(invalid("epochs", "must be ≥ 1"));
+        let counts = [
+            ("epochs", self.epochs),
+            ("batch_size", self.batch_size),
+            ("score_batch", self.score_batch),
+            ("noise_k", self.noise_k),
+            ("var_every", self.var_every),
+            ("iterations", self.iterations),
+            ("checkpoint_every", self.checkpoint_every),
+        ];
+        if let Some((k, _)) = counts.iter().find(|(_, v)| *v == 0) {
+            return Err(invalid(k, "0 must be ≥ 1"));
         }
-        if self.batch_size == 0 || self.score_batch == 0 {
-            return Err(invalid("batch_size", "must be ≥ 1"));
-        }
-        if self.weight_decay < 0.0 || self.pretrain_weight_decay < 0.0 {
-            return Err(invalid("weight_decay", "must be ≥ 0"));
+        let non_negative = [
+            ("weight_decay", self.weight_decay),
+            ("pretrain_weight_decay", self.pretrain_weight_decay),
+            ("beta", self.beta),
+            ("s", self.s),
+            ("var_d0", self.var_d0),
+            ("reg_beta", self.reg_beta),
+        ];
+        if let Some((k, v)) = non_negative.iter().find(|(_, v)| v.is_nan() || *v < 0.0) {
+            return Err(invalid(k, format!("{v} must be ≥ 0")));
         }
         if method.has_pretraining() && self.pretrain {
             pos("pretrain_lr", self.pretrain_lr)?;
@@ -498,17 +512,8 @@ impl Hyper {
             return Err(invalid("ocsvm_nu", format!("{} must be in (0, 1]", self.ocsvm_nu)));
         }
         pos("eta", self.eta)?;
-        if self.beta < 0.0 || self.s < 0.0 {
-            return Err(invalid("beta", "β and s must be ≥ 0"));
-        }
-        if self.noise_k == 0 || self.var_every == 0 || self.iterations == 0 || self.checkpoint_every == 0 {
-            return Err(invalid("noise_k", "noise_k, var_every, iterations and checkpoint_every must be ≥ 1"));
-        }
-        if self.var_d0 < 0.0 {
-            return Err(invalid("var_d0", "must be ≥ 0"));
-        }
-        if !(0.0..=1.0).contains(&self.reg_alpha) || self.reg_beta < 0.0 {
-            return Err(invalid("reg_alpha", "α must be in [0, 1] and β ≥ 0"));
+        if !(0.0..=1.0).contains(&self.reg_alpha) {
+            return Err(invalid("reg_alpha", format!("{} must be in [0, 1]", self.reg_alpha)));
         }
         crate::methods::regularizers::parse_reg_weight(&self.reg_weight)?;
         if matches!(method, Method::Ogae | Method::Dspsvdd | Method::Dvaesvdd) {
@@ -548,5 +553,17 @@ mod tests {
         assert_ne!(other.settings_read_by(Method::Ogae), base.settings_read_by(Method::Ogae));
         other.set(Method::Toll, "output", "linear").unwrap();
         assert_ne!(other.settings_read_by(Method::Toll), base.settings_read_by(Method::Toll));
+    }
+
+    /// A value out of range is reported under its own key.
+    #[test]
+    fn validate_names_the_offending_key() {
+        for (key, value) in [("iterations", "0"), ("checkpoint_every", "0"), ("score_batch", "0"), ("weight_decay", "-1"), ("beta", "-0.5")] {
+            let mut h = Hyper::defaults(Method::Toll);
+            h.set(Method::Toll, key, value).unwrap();
+            let e = h.validate(Method::Toll).unwrap_err().to_string();
+            assert!(e.contains(&format!("`{key}`")) && e.contains(value), "{key}: {e}");
+        }
+        assert!(Hyper::defaults(Method::Toll).validate(Method::Toll).is_ok());
     }
 }
