@@ -816,6 +816,9 @@ impl LayeredDecoder {
     }
 }
 
+/// The most weights one layer may hold: 2³⁰ (4 GiB as f32).
+pub const MAX_LAYER_WEIGHTS: usize = 1 << 30;
+
 /// Which network, with its full configuration (stored in the model file).
 #[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -895,6 +898,45 @@ impl NetConfig {
             NetConfig::Conv(c) => c.validate(),
             NetConfig::Mlp(m) => m.validate(),
             NetConfig::Layered(l) => l.validate(),
+        }?;
+        // Refused before any allocation: such a layer would not fit in memory and the process
+        // would be killed without a message.
+        let largest = self.largest_layer_weights();
+        if largest > MAX_LAYER_WEIGHTS {
+            return Err(invalid(
+                "widths",
+                format!("a layer of this network would hold {largest} weights ({:.0} GiB as f32); check rep_dim and widths (at most {MAX_LAYER_WEIGHTS} a layer)", largest as f64 * 4.0 / (1u64 << 30) as f64),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The weight count of the largest single layer (convolution or dense), from the widths
+    /// alone; `usize::MAX` when it overflows.
+    fn largest_layer_weights(&self) -> usize {
+        let chain = |sizes: &[usize]| sizes.windows(2).map(|w| w[0].saturating_mul(w[1])).max().unwrap_or(0);
+        let convs = |c_in: usize, layers: &mut dyn Iterator<Item = (usize, usize)>| {
+            let mut c_in = c_in;
+            layers.map(|(c, k)| std::mem::replace(&mut c_in, c).saturating_mul(c).saturating_mul(k.saturating_mul(k))).max().unwrap_or(0)
+        };
+        match self {
+            NetConfig::Conv(c) => {
+                let (bh, bw) = c.bottleneck();
+                let flat = c.channels.last().copied().unwrap_or(0).saturating_mul(bh).saturating_mul(bw);
+                let dense: Vec<usize> = std::iter::once(flat).chain(c.dense.iter().copied()).chain(std::iter::once(c.rep_dim)).collect();
+                let dec = c.decoder_channels_or_default();
+                let enc = convs(c.input_shape[0], &mut c.channels.iter().map(|&ch| (ch, c.kernel)));
+                let dec = convs(dec.first().copied().unwrap_or(0), &mut dec.iter().map(|&ch| (ch, c.kernel)));
+                chain(&dense).max(enc).max(dec)
+            }
+            NetConfig::Mlp(m) => chain(&std::iter::once(m.input_dim).chain(m.hidden.iter().copied()).chain(std::iter::once(m.rep_dim)).collect::<Vec<_>>()),
+            NetConfig::Layered(l) => {
+                let enc = convs(l.input_shape[0], &mut l.encoder.iter().map(|x| (x.channels, x.kernel)));
+                let map = l.code_map().map(|m| m.iter().product::<usize>()).unwrap_or(0);
+                let code = if l.dense_code { map.saturating_mul(l.rep_dim) } else { 0 };
+                let dec = convs(l.encoder.last().map_or(0, |x| x.channels), &mut l.decoder.iter().map(|x| (x.channels, x.kernel)));
+                enc.max(code).max(dec)
+            }
         }
     }
 
@@ -1055,6 +1097,32 @@ impl Network {
 mod tests {
     use super::*;
     use rand::SeedableRng;
+
+    /// Largest layers by hand: toll-mnist's conv 256 → 512 with 4×4 kernels (2,097,152
+    /// weights); an MLP 10 → 100,000 → 100,000 → 8 holds 10¹⁰ in its middle layer and is refused
+    /// by `validate`, as is a conv net whose code layer would be 392 × 10⁸.
+    #[test]
+    fn oversized_layers_are_refused_before_allocation() {
+        let toll = NetConfig::named("toll-mnist", &[1, 28, 28]).unwrap();
+        assert_eq!(toll.largest_layer_weights(), 256 * 512 * 16);
+        for name in NET_NAMES {
+            let shape: &[usize] = match *name {
+                "mlp" => &[20],
+                "cifar10-lenet" | "toll-cifar" => &[3, 32, 32],
+                _ => &[1, 28, 28],
+            };
+            if let Ok(cfg) = NetConfig::named(name, shape) {
+                assert!(cfg.validate().is_ok(), "{name}");
+            }
+        }
+        let mlp = NetConfig::Mlp(MlpNetConfig::new(10, vec![100_000, 100_000], 8));
+        assert_eq!(mlp.largest_layer_weights(), 10_000_000_000);
+        let e = mlp.validate().unwrap_err().to_string();
+        assert!(e.contains("10000000000 weights"), "{e}");
+        let conv = NetConfig::Conv(ConvNetConfig::new([1, 28, 28], vec![4, 8], vec![], 100_000_000));
+        assert_eq!(conv.largest_layer_weights(), 8 * 7 * 7 * 100_000_000);
+        assert!(conv.validate().is_err());
+    }
 
     fn device() -> Device {
         Device::flex()
