@@ -63,12 +63,14 @@ pub struct AlterationArgs {
     /// paper uses 5), with --quick 0.
     #[arg(long)]
     pub seeds: Option<String>,
-    /// Training images drawn from the training split (0 = all 80 %).
-    #[arg(long, default_value_t = 10_000)]
-    pub n_train: usize,
-    /// Natural test images (each with its altered counterpart; 0 = the whole test split).
-    #[arg(long, default_value_t = 0)]
-    pub n_test: usize,
+    /// Training images drawn from the training split (0 = all 80 %; default 10,000, with
+    /// --quick 500).
+    #[arg(long)]
+    pub n_train: Option<usize>,
+    /// Natural test images (each with its altered counterpart; 0 = the whole test split, the
+    /// default; with --quick 300).
+    #[arg(long)]
+    pub n_test: Option<usize>,
     /// Only the collapse run.
     #[arg(long, conflicts_with = "no_collapse")]
     pub collapse_only: bool,
@@ -86,12 +88,20 @@ pub struct AlterationArgs {
     /// each; seed 003, table V: 1e-3, 1e-2, 1e-1).
     #[arg(long, default_value = "1e-2")]
     pub collapse_lrs: String,
-    /// Smoke run (CI): 500 training and 300 + 300 test images, 2 + 2 epochs, seed 0 unless --seeds, a
-    /// 4-epoch collapse run on 300 images.
+    /// Smoke run (CI): 500 training and 300 + 300 test images (unless --n-train / --n-test),
+    /// 2 + 2 epochs, seed 0 unless --seeds, a 4-epoch collapse run on 300 images.
     #[arg(long)]
     pub quick: bool,
     #[command(flatten)]
     pub run: common::RunArgs,
+}
+
+impl AlterationArgs {
+    /// Training and natural test images: the ones given, else the mode's defaults.
+    fn sizes(&self) -> (usize, usize) {
+        let (train, test) = if self.quick { (500, 300) } else { (10_000, 0) };
+        (self.n_train.unwrap_or(train), self.n_test.unwrap_or(test))
+    }
 }
 
 const MODELS: [&str; 6] = ["ocsvm-pca", "iforest-pca", "dsvdd", "dsvdd-bias", "dsvdd-bias-noise", "dsvdd-bias-variance"];
@@ -310,7 +320,7 @@ impl SeedData {
 }
 
 fn seed_data(dataset: &str, train: &ImageSet, test: &ImageSet, alterations: &[Alteration], seed: u64, a: &AlterationArgs) -> Result<SeedData> {
-    let (n_train, n_test) = if a.quick { (500, 300) } else { (a.n_train, a.n_test) };
+    let (n_train, n_test) = a.sizes();
     let test_src = if n_test > 0 && n_test < test.n { test.subset(&(0..n_test).collect::<Vec<_>>()) } else { test.clone() };
     let mut train_images = None;
     let mut tests = Vec::new();
@@ -592,8 +602,8 @@ pub fn run(a: AlterationArgs) -> Result<()> {
         ("dataset".to_string(), a.dataset.clone()),
         ("alterations".to_string(), alt_names.join(",")),
         ("quick".to_string(), a.quick.to_string()),
-        ("n_train".to_string(), a.n_train.to_string()),
-        ("n_test".to_string(), a.n_test.to_string()),
+        ("n_train".to_string(), a.sizes().0.to_string()),
+        ("n_test".to_string(), a.sizes().1.to_string()),
         ("deep".to_string(), "LeNet (mnist/cifar10-lenet), AE pre-training, GCN-L1 + min-max, last epoch".to_string()),
         ("collapse".to_string(), format!("{COLLAPSE_NET} with bias, no pre-training, constant lr, batch 50, weight decay 5e-4, within-batch spread")),
         ("shallow".to_string(), format!("PCA ({PCA_VARIANCE} of the variance) of [0,1] pixels; OC-SVM rbf nu 0.1 gamma scale; IF 100 trees")),

@@ -60,3 +60,17 @@ fn quick_alteration_reports_models_and_collapse_run() {
     let (_, second) = run();
     assert!(second.contains("continuing: 12 units already done"), "{second}");
 }
+
+/// `--quick` takes the sizes and seeds a user gives: 400 training and 200 natural test images,
+/// seed 1, and records them in its settings.
+#[test]
+fn quick_alteration_keeps_given_sizes() {
+    let data = common::shared_data("mnist");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("alt-sizes");
+    common::quick_bench("alteration", &["--models", "ocsvm-pca", "--no-collapse", "--n-train", "400", "--n-test", "200", "--seeds", "1"], &data, &out);
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let u = &report["units"][0];
+    assert_eq!((u["n_train"].as_u64(), u["n_test_natural"].as_u64(), u["seed"].as_u64()), (Some(400), Some(200), Some(1)), "{u}");
+    assert_eq!((report["settings"]["n_train"].as_str(), report["settings"]["n_test"].as_str()), (Some("400"), Some("200")), "{report}");
+}
