@@ -598,12 +598,13 @@ pub fn run(a: AlterationArgs) -> Result<()> {
     for alt in &alterations {
         alt.check(train_set.h, train_set.w).with_context(|| format!("--alterations {} on {}", alt.name(), a.dataset))?;
     }
+    let (n_train, n_test) = a.sizes();
     let mut settings = BTreeMap::from([
         ("dataset".to_string(), a.dataset.clone()),
         ("alterations".to_string(), alt_names.join(",")),
         ("quick".to_string(), a.quick.to_string()),
-        ("n_train".to_string(), a.sizes().0.to_string()),
-        ("n_test".to_string(), a.sizes().1.to_string()),
+        ("n_train".to_string(), n_train.to_string()),
+        ("n_test".to_string(), n_test.to_string()),
         ("deep".to_string(), "LeNet (mnist/cifar10-lenet), AE pre-training, GCN-L1 + min-max, last epoch".to_string()),
         ("collapse".to_string(), format!("{COLLAPSE_NET} with bias, no pre-training, constant lr, batch 50, weight decay 5e-4, within-batch spread")),
         ("shallow".to_string(), format!("PCA ({PCA_VARIANCE} of the variance) of [0,1] pixels; OC-SVM rbf nu 0.1 gamma scale; IF 100 trees")),

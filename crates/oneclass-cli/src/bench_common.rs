@@ -31,13 +31,13 @@ pub struct RunArgs {
     pub out: PathBuf,
 }
 
-/// Parses `a,b,c` for the flag `flag` (empty items are skipped).
 /// A list option without a clap default: the given list, else `quick_default` in `--quick` mode
 /// and `full_default` otherwise, so that `--quick` never ignores a list the user gave.
 pub fn list_or_default<T: FromStr>(given: Option<&str>, quick: bool, quick_default: &str, full_default: &str, flag: &str) -> Result<Vec<T>> {
     parse_list(given.unwrap_or(if quick { quick_default } else { full_default }), flag)
 }
 
+/// Parses `a,b,c` for the flag `flag` (empty items are skipped).
 pub fn parse_list<T: FromStr>(text: &str, flag: &str) -> Result<Vec<T>> {
     let items: Vec<T> = text
         .split(',')

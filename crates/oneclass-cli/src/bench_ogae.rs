@@ -523,9 +523,8 @@ impl Task {
     fn load(a: &OgaeBenchArgs) -> Result<Task> {
         let pair: Vec<u16> = a.pair.split(',').map(|s| s.trim().parse::<u16>()).collect::<std::result::Result<_, _>>().with_context(|| format!("--pair {:?}: expected two digits such as 3,8", a.pair))?;
         let [normal, anomaly] = pair[..] else { bail!("--pair {:?}: expected two digits such as 3,8", a.pair) };
-        if normal == anomaly || normal > 9 || anomaly > 9 {
-            bail!("--pair {:?}: expected two different digits 0-9, the normal one first", a.pair);
-        }
+        let params = ogae_mnist_c::OgaeParams::new(normal, anomaly, a.seed);
+        params.check().with_context(|| format!("--pair {:?}", a.pair))?;
         let dir = data_dir(a.data_dir.as_deref())?;
         let mut train_set = load_images(&DatasetName::Mnist, &dir, Split::Train)?;
         let mut test_set = load_images(&DatasetName::Mnist, &dir, Split::Test)?;
@@ -533,7 +532,6 @@ impl Task {
             train_set = first_of(&train_set, 400);
             test_set = first_of(&test_set, 150);
         }
-        let params = ogae_mnist_c::OgaeParams::new(normal, anomaly, a.seed);
         eprintln!("building the MNIST-C task {normal} vs {anomaly} ({} images to corrupt)…", ogae_mnist_c::total_images(&train_set, &test_set, &params));
         let proto = ogae_mnist_c::build(&train_set, &test_set, &params, &|_| {})?;
         let split = |name: &str| proto.split(name).with_context(|| format!("protocol lacks the split {name}"));

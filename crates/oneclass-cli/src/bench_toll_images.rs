@@ -63,8 +63,8 @@ pub struct TollImagesArgs {
     /// Validation images scored at each checkpoint with `--select val-auroc`.
     #[arg(long, default_value_t = 2000)]
     pub val_rows: usize,
-    /// Smoke run (CI): MNIST digit 1 unless --classes, 1,000 training and 1,000 test images, the small seed-001
-    /// network (`ogae-mnist`), 100 iterations of 100.
+    /// Smoke run (CI): MNIST digit 1 unless --classes, 1,000 training and 1,000 test images,
+    /// the small seed-001 network (`ogae-mnist`), 100 iterations of 100.
     #[arg(long)]
     pub quick: bool,
     #[command(flatten)]

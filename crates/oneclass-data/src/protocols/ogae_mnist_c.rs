@@ -32,6 +32,20 @@ pub struct OgaeParams {
 }
 
 impl OgaeParams {
+    /// The checks `build` makes on the parameters alone, callable before any data is loaded.
+    pub fn check(&self) -> Result<(), DataError> {
+        if self.normal_digit == self.anomaly_digit || self.normal_digit > 9 || self.anomaly_digit > 9 {
+            return Err(invalid("pair", "expected two different digits 0-9, normal first"));
+        }
+        if !(0.0..1.0).contains(&self.early_stop_fraction) {
+            return Err(invalid("early-stop fraction", "expected a value in [0, 1)"));
+        }
+        if self.train_corruptions.is_empty() || self.test_corruptions.is_empty() {
+            return Err(invalid("corruptions", "the training and test corruption lists must not be empty"));
+        }
+        Ok(())
+    }
+
     /// The paper's task for the pair (normal, anomaly), e.g. (3, 8) or (3, 4).
     pub fn new(normal_digit: u16, anomaly_digit: u16, seed: u64) -> OgaeParams {
         OgaeParams {
@@ -105,15 +119,7 @@ pub fn build(
 ) -> Result<ProtocolOutput, DataError> {
     check_mnist(train, "MNIST train set")?;
     check_mnist(test, "MNIST test set")?;
-    if p.normal_digit == p.anomaly_digit || p.normal_digit > 9 || p.anomaly_digit > 9 {
-        return Err(invalid("pair", "expected two different digits 0-9, normal first"));
-    }
-    if !(0.0..1.0).contains(&p.early_stop_fraction) {
-        return Err(invalid("early-stop fraction", "expected a value in [0, 1)"));
-    }
-    if p.train_corruptions.is_empty() || p.test_corruptions.is_empty() {
-        return Err(invalid("corruptions", "the training and test corruption lists must not be empty"));
-    }
+    p.check()?;
     let pair = |set: &ImageSet| -> Vec<usize> {
         (0..set.n)
             .filter(|&i| set.labels[i] == p.normal_digit || set.labels[i] == p.anomaly_digit)
