@@ -106,6 +106,9 @@ impl AlterationArgs {
 
 const MODELS: [&str; 6] = ["ocsvm-pca", "iforest-pca", "dsvdd", "dsvdd-bias", "dsvdd-bias-noise", "dsvdd-bias-variance"];
 
+/// A fitted shallow baseline: scores test features, higher = more anomalous.
+type Scorer = Box<dyn Fn(&Array2<f64>) -> Result<Vec<f64>>>;
+
 /// Labels of the models in the tables (seed 003's row names).
 fn model_label(m: &str) -> &'static str {
     match m {
@@ -355,7 +358,7 @@ fn run_model(model: &str, seed: u64, d: &SeedData, a: &AlterationArgs, device: D
     match model {
         "ocsvm-pca" | "iforest-pca" => {
             let (x, test_x) = d.pca_features()?;
-            let score: Box<dyn Fn(&Array2<f64>) -> Result<Vec<f64>>> = if model == "ocsvm-pca" {
+            let score: Scorer = if model == "ocsvm-pca" {
                 let m = oneclass_svm::OcsvmParams::new().nu(0.1).fit(x.view())?;
                 Box::new(move |z| Ok(m.score(z.view())?.to_vec()))
             } else {

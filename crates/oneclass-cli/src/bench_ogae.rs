@@ -234,6 +234,9 @@ struct SeedRow {
     by_corruption: Vec<(i64, f64)>,
 }
 
+/// Each table row's measurements, one per weight seed.
+type SeedRows = BTreeMap<&'static str, Vec<(u64, SeedRow)>>;
+
 impl Unit for SeedRun {
     fn key(&self) -> String {
         format!("{} seed={}", self.training, self.seed)
@@ -253,7 +256,7 @@ fn weight_seed_runs(
     test_corruption: &[i64],
     models_dir: &Path,
     settings: BTreeMap<String, String>,
-) -> Result<(BTreeMap<&'static str, Vec<(u64, SeedRow)>>, UnitStore<SeedRun>)> {
+) -> Result<(SeedRows, UnitStore<SeedRun>)> {
     let mut store: UnitStore<SeedRun> = UnitStore::open_file(&a.out, "weight_seeds.json", "ogae-mnist-c", settings)?;
     let chosen: Vec<&Training> = trainings.iter().filter(|t| best.values().any(|c| c.training == t.config())).collect();
     let todo: Vec<(u64, &Training)> = seeds.iter().filter(|&&s| s != a.seed).flat_map(|&s| chosen.iter().map(move |&t| (s, t))).collect();
@@ -281,7 +284,7 @@ fn weight_seed_runs(
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let mut out: BTreeMap<&'static str, Vec<(u64, SeedRow)>> = BTreeMap::new();
+    let mut out: SeedRows = BTreeMap::new();
     for (&row, c) in best {
         for &seed in seeds.iter().filter(|&&s| s != a.seed) {
             let run = store.get(&format!("{} seed={seed}", c.training)).with_context(|| format!("weight_seeds.json: {} seed={seed} is missing", c.training))?;
@@ -478,7 +481,7 @@ fn score_rows(t: &Training, config: &str, a: &OgaeBenchArgs, net: Network, [trai
 
 /// The report's weight-seed tables: pooled test metrics and AUROC within each corruption, mean ±
 /// std over the seeds, per row.
-fn weight_seed_section(rows: &[&'static str], per_seed: &BTreeMap<&'static str, Vec<(u64, SeedRow)>>, pair: (u16, u16), corruption_name: &dyn Fn(i64) -> &'static str) -> String {
+fn weight_seed_section(rows: &[&'static str], per_seed: &SeedRows, pair: (u16, u16), corruption_name: &dyn Fn(i64) -> &'static str) -> String {
     let pm = |v: &[f64]| {
         let (m, s) = crate::bench_common::mean_std(v);
         format!("{m:.3} ± {s:.3}")
@@ -631,7 +634,7 @@ fn weight_seed_table(
     trainings: &[Training],
     models_dir: &Path,
     settings: BTreeMap<String, String>,
-) -> Result<(BTreeMap<&'static str, Vec<(u64, SeedRow)>>, f64, usize)> {
+) -> Result<(SeedRows, f64, usize)> {
     let mut weight_seeds: Vec<u64> = match &a.weight_seeds {
         Some(list) => crate::bench_common::parse_list(list, "--weight-seeds")?,
         None => Vec::new(),
@@ -714,7 +717,7 @@ fn model_table(a: &OgaeBenchArgs, task: &Task, best: &BTreeMap<&'static str, Cho
 
 /// The weight-seed section of the Markdown, its entries in the models' JSON, and
 /// OUT/weight_seeds.csv.
-fn weight_seed_outputs(a: &OgaeBenchArgs, task: &Task, rows: &[&'static str], per_seed: &BTreeMap<&'static str, Vec<(u64, SeedRow)>>, models: &mut serde_json::Map<String, serde_json::Value>) -> Result<String> {
+fn weight_seed_outputs(a: &OgaeBenchArgs, task: &Task, rows: &[&'static str], per_seed: &SeedRows, models: &mut serde_json::Map<String, serde_json::Value>) -> Result<String> {
     let corruption_name = |id: i64| task.corruption_name(id);
     let md = weight_seed_section(rows, per_seed, (task.normal, task.anomaly), &corruption_name);
     let mut seed_csv = String::from("model,seed,config,val_auroc,auroc,aupr,auroc30\n");

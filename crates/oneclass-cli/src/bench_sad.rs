@@ -212,8 +212,11 @@ fn unit_key(method: &str, s: Setting, class: u16, seed: u64) -> String {
     format!("{method}/{}/class{class}/seed{seed}", s.key())
 }
 
+/// Each method's trainer and hyper-parameters, by table name.
+type MethodHypers = BTreeMap<&'static str, (Method, Hyper)>;
+
 /// Hyper-parameters of the four methods (seed 004 appendix C).
-fn hypers(quick: bool, overrides: &[String]) -> Result<(BTreeMap<&'static str, (Method, Hyper)>, Vec<(String, String)>)> {
+fn hypers(quick: bool, overrides: &[String]) -> Result<(MethodHypers, Vec<(String, String)>)> {
     let mut oc = Hyper::defaults(Method::DeepSvdd);
     let mut soft = Hyper::defaults(Method::DeepSvdd);
     soft.set(Method::DeepSvdd, "objective", "soft-boundary")?;
